@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Launcher: refuse old Node with a clear message, make `mlxk/sdk` resolve for every plugin, then hand over to oclif.
+const major = Number(process.versions.node.split('.')[0])
+if (major < 24) {
+  process.stderr.write(
+    `mlxk: Error: Node.js ${process.versions.node} is too old; mlxk needs Node 24 or newer.\n` +
+      "  Install it (brew install node, or your distribution's node24) and run mlxk again.\n",
+  )
+  process.exit(1)
+}
+
+// `mlxk | head -1` must not die on EPIPE: the reader left, which is not an error of ours.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw error
+})
+
+const {registerSdkResolution} = await import('./sdk-resolution.js')
+registerSdkResolution(new URL('../package.json', import.meta.url))
+
+// Upstream prints `mlxk <version>` and a JSON envelope for `--version --json`: route it to our `version` command.
+const args = process.argv.slice(2)
+if (args[0] === '--version' || args[0] === '-v') args[0] = 'version'
+
+const {execute} = await import('@oclif/core')
+await execute({args, dir: import.meta.url})

@@ -1,0 +1,26 @@
+// Build: compile the root CLI and every plugin, then regenerate each oclif.manifest.json.
+// A stale manifest at the same version silently hides new commands, so the build always rewrites it.
+import {execFileSync} from 'node:child_process'
+import {existsSync, readdirSync, rmSync} from 'node:fs'
+import {join} from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const bin = (name) => join(root, 'node_modules', '.bin', name)
+const run = (cmd, args, cwd) => execFileSync(cmd, args, {cwd, stdio: 'inherit'})
+
+const packages = [root]
+const pluginsDir = join(root, 'plugins')
+if (existsSync(pluginsDir)) {
+  for (const name of readdirSync(pluginsDir).sort()) {
+    if (existsSync(join(pluginsDir, name, 'package.json'))) packages.push(join(pluginsDir, name))
+  }
+}
+
+for (const dir of packages) {
+  rmSync(join(dir, 'lib'), {force: true, recursive: true})
+  run(bin('tsc'), ['-p', join(dir, 'tsconfig.json')], dir)
+}
+
+for (const dir of packages) {
+  run(bin('oclif'), ['manifest'], dir)
+}
