@@ -15,12 +15,27 @@ process.stdout.on('error', (error) => {
   throw error
 })
 
+const {readFileSync} = await import('node:fs')
+const {fileURLToPath} = await import('node:url')
 const {registerSdkResolution} = await import('./sdk-resolution.js')
-registerSdkResolution(new URL('../package.json', import.meta.url))
+const packageJsonUrl = new URL('../package.json', import.meta.url)
+registerSdkResolution(packageJsonUrl)
 
 // Upstream prints `mlxk <version>` and a JSON envelope for `--version --json`: route it to our `version` command.
 const args = process.argv.slice(2)
 if (args[0] === '--version' || args[0] === '-v') args[0] = 'version'
 
-const {execute} = await import('@oclif/core')
-await execute({args, dir: import.meta.url})
+// Bundled plugins the user uninstalled stay out of the core plugin list (see src/sdk/bundled-plugins.ts).
+const pjson = JSON.parse(readFileSync(packageJsonUrl, 'utf8'))
+const {readRemovedBundled} = await import('../lib/sdk/bundled-plugins.js')
+const removed = new Set(readRemovedBundled())
+pjson.oclif.plugins = pjson.oclif.plugins.filter((name) => !removed.has(name))
+
+const {Config, flush, handle, run} = await import('@oclif/core')
+try {
+  const config = await Config.load({pjson, root: fileURLToPath(new URL('..', import.meta.url))})
+  await run(args, config)
+  await flush()
+} catch (error) {
+  await handle(error)
+}

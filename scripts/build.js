@@ -21,6 +21,8 @@ for (const dir of packages) {
   run(bin('tsc'), ['-p', join(dir, 'tsconfig.json')], dir)
 }
 
+// Plugins import `mlxk/sdk`, which only the CLI's own resolution hook maps to this package.
+const register = join(root, 'bin', 'register-sdk.js')
 for (const dir of packages) {
-  run(bin('oclif'), ['manifest'], dir)
+  execFileSync(process.execPath, ['--import', register, bin('oclif'), 'manifest'], {cwd: dir, stdio: 'inherit'})
 }

@@ -1,5 +1,6 @@
 import {Command, Errors, Flags} from '@oclif/core'
 
+import {alphaKey, alphaRefusal, alphaStatus} from './alpha.js'
 import {type Envelope, errorEnvelope, formatEnvelope, successEnvelope} from './envelope.js'
 import {ExitCode, isMlxkError, MlxkError, toErrorBody} from './errors.js'
 import {createLogger, type Logger} from './log.js'
@@ -43,8 +44,22 @@ export abstract class MlxkCommand<T extends object> extends Command {
 
   override async init(): Promise<void> {
     await super.init()
+    this.enforceAlphaGate()
     const logJson = this.argv.includes('--log-json') || process.env.MLXK_LOG_JSON === '1'
     this.logger = createLogger({json: logJson})
+  }
+
+  /**
+   * A plugin whose package.json says `oclif.state: "alpha"` runs only when the user enabled it (see alpha.ts).
+   * Checked here rather than in a hook so the refusal travels through catch() and the JSON envelope.
+   */
+  protected enforceAlphaGate(): void {
+    const plugin = this.ctor.plugin ?? this.config.plugins.get(this.ctor.pluginName ?? '')
+    if (!plugin || plugin.isRoot) return
+    const state = this.ctor.state ?? plugin.pjson.oclif?.state
+    if (state !== 'alpha') return
+    const key = alphaKey(plugin.name)
+    if (!alphaStatus(key).enabled) throw alphaRefusal(key, this.commandName)
   }
 
   override logJson(json: unknown): void {

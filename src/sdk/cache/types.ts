@@ -61,3 +61,15 @@ export type Resolution =
     }
   | {kind: 'not_found'; revision: null | string; spec: string}
   | {kind: 'revision_not_found'; available: string[]; model: CachedModel; revision: string; spec: string}
+
+/** One file that `trees/<commit>.json` (written by huggingface_hub ≥ 2.x) says the snapshot should contain. */
+export interface ExpectedFile {
+  /** git blob sha1 as the Hub reports it (for LFS files: the sha1 of the pointer). */
+  blobId: string
+  /** sha256 of the content for LFS files (the cache's blob name), else null. */
+  lfsSha256: null | string
+  /** POSIX path relative to the snapshot root. */
+  path: string
+  /** Size in bytes of the file's content. */
+  size: number
+}

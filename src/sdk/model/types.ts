@@ -40,6 +40,8 @@ export interface RuntimeVerdict {
 
 /** Where the list of runnable model types came from. */
 export interface SupportedModelTypes {
+  /** (model_type, architecture) pairs mlx-lm routes to another module before MODEL_REMAPPING applies. */
+  architectureRemapping?: Array<{architecture: string; modelType: string; target: string}>
   /** mlx-lm version the list belongs to, when known. */
   mlxLmVersion: null | string
   /** model_type aliases mlx-lm maps to another implementation (MODEL_REMAPPING). */

@@ -1,0 +1,172 @@
+"""One in-flight generation: prompt rendering, token budget, and stepping mlx-lm's stream one token at a time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from .errors import WorkerError
+from .generation_params import GenerateParams
+from .model_loading import THINK_END, THINK_START, LoadedModel
+from .text_filters import ReasoningSplitter, StopStringScanner
+
+Event = dict[str, Any]
+
+
+def render_prompt(params: GenerateParams, loaded: LoadedModel) -> tuple[list[int], str]:
+    """Token ids and text of the prompt; the text tells whether the template left a <think> open."""
+    tok = loaded.tokenizer
+    if params.messages is not None:
+        messages = params.messages
+    else:
+        assert params.prompt is not None
+        messages = [{"role": "user", "content": params.prompt}]
+    if params.chat_template and tok.has_chat_template:
+        text = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        ids = list(tok.apply_chat_template(messages, add_generation_prompt=True))
+        return ids, text
+    if params.prompt is not None and not params.chat_template:
+        text = params.prompt
+    else:
+        text = "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant: "
+    # Same rule as mlx_lm.stream_generate, so raw prompts tokenize identically to mlx_lm.generate.
+    bos = tok.bos_token
+    ids = list(tok.encode(text, add_special_tokens=bos is None or not text.startswith(bos)))
+    return ids, text
+
+
+def prompt_opens_reasoning(text: str) -> bool:
+    return text.rfind(THINK_START) > text.rfind(THINK_END)
+
+
+class Generation:
+    def __init__(self, request_id: str, params: GenerateParams, loaded: LoadedModel, received_at: float) -> None:
+        self.request_id = request_id
+        self.params = params
+        self.loaded = loaded
+        self.received_at = received_at
+        self.prompt_ids, prompt_text = render_prompt(params, loaded)
+        self.prompt_tokens = len(self.prompt_ids)
+        available = loaded.context_length - self.prompt_tokens
+        if available <= 0:
+            raise WorkerError(
+                "context_length_exceeded",
+                f"prompt has {self.prompt_tokens} tokens, context length is {loaded.context_length}",
+                context_length=loaded.context_length,
+                prompt_tokens=self.prompt_tokens,
+            )
+        requested = params.max_tokens if params.max_tokens is not None else loaded.context_length
+        self.max_tokens = min(requested, available)
+        self.clamped = params.max_tokens is not None and requested > available
+        starts_in_reasoning = loaded.is_reasoning and prompt_opens_reasoning(prompt_text)
+        self.splitter = ReasoningSplitter(THINK_START, THINK_END, starts_in_reasoning) if loaded.is_reasoning else None
+        self.stops = StopStringScanner(params.stop)
+        self.completion_tokens = 0
+        self.first_token_at: float | None = None
+        self.finished = False
+        self._stream: Iterator[Any] | None = None
+
+    def start_event(self) -> Event:
+        return {
+            "event": "start",
+            "prompt_tokens": self.prompt_tokens,
+            "max_tokens": self.max_tokens,
+            "requested_max_tokens": self.params.max_tokens,
+            "clamped": self.clamped,
+            "context_length": self.loaded.context_length,
+            "reasoning": bool(self.splitter and self.splitter.in_reasoning),
+        }
+
+    def _open_stream(self) -> Iterator[Any]:
+        import mlx.core as mx
+        from mlx_lm.generate import stream_generate
+        from mlx_lm.sample_utils import make_logits_processors, make_sampler
+
+        p = self.params
+        if p.seed is not None:
+            mx.random.seed(p.seed)
+        sampler = make_sampler(
+            temp=p.temperature, top_p=p.top_p if p.top_p < 1.0 else 0.0, min_p=p.min_p, top_k=p.top_k
+        )
+        processors = (
+            make_logits_processors(repetition_penalty=p.repetition_penalty) if p.repetition_penalty != 1.0 else None
+        )
+        return stream_generate(
+            self.loaded.model,
+            self.loaded.tokenizer,
+            self.prompt_ids,
+            max_tokens=self.max_tokens,
+            sampler=sampler,
+            logits_processors=processors,
+        )
+
+    def _text_events(self, text: str) -> list[Event]:
+        if not text:
+            return []
+        chunks = self.splitter.feed(text) if self.splitter else [("content", text)]
+        return [{"event": "token", "text": t, "channel": c} for c, t in chunks if t]
+
+    def _flush_events(self) -> list[Event]:
+        events = self._text_events(self.stops.flush())
+        if self.splitter:
+            events += [{"event": "token", "text": t, "channel": c} for c, t in self.splitter.flush() if t]
+        return events
+
+    def _done(self, finish_reason: str, stop: dict[str, Any] | None) -> Event:
+        self.finished = True
+        now = time.perf_counter()
+        total = now - self.received_at
+        ttft = (self.first_token_at or now) - self.received_at
+        after_first = now - (self.first_token_at or now)
+        tps = (self.completion_tokens - 1) / after_first if self.completion_tokens > 1 and after_first > 0 else 0.0
+        return {
+            "event": "done",
+            "finish_reason": finish_reason,
+            "stop": stop,
+            "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens},
+            "timing": {"ttft_s": round(ttft, 6), "tokens_per_s": round(tps, 3), "total_s": round(total, 6)},
+        }
+
+    def step(self) -> list[Event]:
+        """Advance by one sampled token; returns the events it produced (the last one is `done` at the end)."""
+        if self.finished:
+            return []
+        try:
+            if self._stream is None:
+                self._stream = self._open_stream()
+            response = next(self._stream, None)
+        except Exception as e:  # noqa: BLE001 - reported to the client as a typed error
+            self.close()
+            raise WorkerError("generation_failed", f"{type(e).__name__}: {e}") from e
+        if response is None:
+            return self._flush_events() + [self._done("stop", None)]
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+        self.completion_tokens = response.generation_tokens
+        released, match = self.stops.feed(response.text)
+        events = self._text_events(released)
+        if match is not None:
+            self.close()
+            if self.splitter:
+                events += [{"event": "token", "text": t, "channel": c} for c, t in self.splitter.flush() if t]
+            return events + [self._done("stop", {"type": "string", "string": match.stop_string})]
+        if response.finish_reason is not None:
+            events += self._flush_events()
+            if response.finish_reason == "stop":
+                return events + [self._done("stop", {"type": "eos", "token_id": int(response.token)})]
+            return events + [self._done("length", None)]
+        return events
+
+    def cancel(self) -> list[Event]:
+        if self.finished:
+            return []
+        self.close()
+        return self._flush_events() + [self._done("cancelled", None)]
+
+    def close(self) -> None:
+        if self._stream is not None:
+            close = getattr(self._stream, "close", None)
+            if close is not None:
+                close()
+            self._stream = None

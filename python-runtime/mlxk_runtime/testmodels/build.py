@@ -1,0 +1,154 @@
+"""Builds the tiny test models: `python -m mlxk_runtime.testmodels.build --out test/fixtures/models [--check]`.
+
+Deterministic inputs (fixed seeds, fixed corpus); CPU float math may still differ across machines, so
+`--check` compares behaviour (greedy answers, EOS) rather than bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .specs import SPECS, ModelSpec
+from .verify import expected_cases, verify_model_dir
+
+QUANTIZED_NAME = "tiny-qwen2-bpe-4bit"
+QUANT_SOURCE = "tiny-qwen2-bpe"
+STOP_CASE = {
+    "messages": [{"role": "user", "content": "List the colors."}],
+    "stop": ["more", "END-OF-LIST"],
+    "text": "red, green, blue ",
+}
+
+
+def build_one(spec: ModelSpec, out: Path) -> tuple[Any, Any, dict[str, Any]]:
+    from .model_writer import write_model_dir
+    from .tokenizer_build import train_tokenizer
+    from .training import model_config, train
+
+    tok = train_tokenizer(spec)
+    config = model_config(spec, tok)
+    model = train(spec, tok, config)
+    write_model_dir(out / spec.name, spec, tok, config, model)
+    return tok, model, config
+
+
+def build_quantized(spec: ModelSpec, tok: Any, model: Any, config: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Quantizes with mlx-lm; falls back to 8-bit if 4-bit breaks the answers (decisions.md)."""
+    import copy
+
+    import mlx.core as mx
+    from mlx.utils import tree_flatten, tree_unflatten
+    from mlx_lm.utils import quantize_model
+
+    from .model_writer import write_model_dir
+    from .training import build_model
+
+    weights = dict(tree_flatten(model.parameters()))
+    cases = expected_cases(spec.qa, spec.end_of_turn, False)
+    for bits in (4, 8):
+        fresh = build_model(config)
+        fresh.update(tree_unflatten(list(weights.items())))
+        mx.eval(fresh.parameters())
+        qmodel, qconfig = quantize_model(fresh, copy.deepcopy(config), group_size=32, bits=bits)
+        target = out / QUANTIZED_NAME
+        shutil.rmtree(target, ignore_errors=True)
+        qspec = ModelSpec(**{**spec.__dict__, "name": QUANTIZED_NAME})
+        note = f"Quantized to {bits} bits (group size 32) with mlx-lm from tiny-qwen2-bpe."
+        write_model_dir(target, qspec, tok, qconfig, qmodel, note=note)
+        problems = verify_model_dir(target, cases)
+        if not problems:
+            return {"bits": bits, "group_size": 32}
+        print(f"  {bits}-bit quantization changed answers: {problems[:2]}", flush=True)
+    raise SystemExit("quantized model does not reproduce the answers even at 8 bits")
+
+
+def expected_entry(spec: ModelSpec, tok: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    reasoning = "<think>" in spec.chat_template
+    entry: dict[str, Any] = {
+        "model_type": spec.model_type,
+        "tokenizer": spec.tokenizer_kind,
+        "is_reasoning": reasoning,
+        "context_length": 256,
+        "eos_token_ids": sorted({tok.token_to_id(t) for t in (*spec.generation_eos, spec.end_of_turn)}),
+        "eos_tokens": sorted({*spec.generation_eos, spec.end_of_turn}),
+        "cases": expected_cases(spec.qa, spec.end_of_turn, reasoning),
+    }
+    if not reasoning:
+        entry["stop_case"] = STOP_CASE
+    entry.update(extra or {})
+    return entry
+
+
+def build_all(out: Path) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    expected: dict[str, Any] = {}
+    for name, spec in SPECS.items():
+        shutil.rmtree(out / name, ignore_errors=True)
+        tok, model, config = build_one(spec, out)
+        expected[name] = expected_entry(spec, tok)
+        if name == QUANT_SOURCE:
+            quant = build_quantized(spec, tok, model, config, out)
+            expected[QUANTIZED_NAME] = expected_entry(spec, tok, {"quantization": quant})
+    return expected
+
+
+def write_checksums(out: Path, names: list[str]) -> None:
+    lines = []
+    for name in sorted(names):
+        for f in sorted((out / name).rglob("*")):
+            if f.is_file():
+                digest = hashlib.sha256(f.read_bytes()).hexdigest()
+                lines.append(f"{digest}  {f.relative_to(out).as_posix()}")
+    (out / "CHECKSUMS.sha256").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def verify_all(root: Path, expected: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for name, entry in expected.items():
+        if not (root / name).is_dir():
+            problems.append(f"{name}: missing")
+            continue
+        problems += verify_model_dir(root / name, entry["cases"])
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mlxk_runtime.testmodels.build")
+    parser.add_argument("--out", required=True, type=Path, help="fixture directory (test/fixtures/models)")
+    parser.add_argument("--check", action="store_true", help="rebuild in a temp dir and verify behaviour only")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    if args.check:
+        expected = json.loads((args.out / "expected.json").read_text(encoding="utf-8"))
+        with tempfile.TemporaryDirectory(prefix="mlxk-testmodels-") as tmp:
+            rebuilt = build_all(Path(tmp))
+            problems = verify_all(Path(tmp), expected)
+            if set(rebuilt) != set(expected):
+                problems.append(f"model set differs: {sorted(rebuilt)} vs {sorted(expected)}")
+        problems += [f"committed {p}" for p in verify_all(args.out, expected)]
+        for p in problems:
+            print(f"FAIL {p}", file=sys.stderr)
+        print(f"check {'failed' if problems else 'passed'} in {time.perf_counter() - started:.1f}s")
+        return 1 if problems else 0
+    expected = build_all(args.out)
+    (args.out / "expected.json").write_text(
+        json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    problems = verify_all(args.out, expected)
+    write_checksums(args.out, list(expected))
+    for p in problems:
+        print(f"FAIL {p}", file=sys.stderr)
+    print(f"built {len(expected)} models in {time.perf_counter() - started:.1f}s")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Incremental text scanners that must never leak a marker split across streamed chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def held_prefix_len(text: str, markers: list[str]) -> int:
+    """Length of the longest tail of `text` that could still grow into one of `markers`."""
+    longest = max((len(m) for m in markers), default=0)
+    for k in range(min(longest - 1, len(text)), 0, -1):
+        tail = text[-k:]
+        if any(m.startswith(tail) for m in markers):
+            return k
+    return 0
+
+
+@dataclass
+class StopMatch:
+    emitted: str
+    stop_string: str
+
+
+class StopStringScanner:
+    """Finds the earliest user stop string in a growing text and releases only text that cannot be part of one."""
+
+    def __init__(self, stops: list[str]) -> None:
+        self.stops = [s for s in stops if s]
+        self._pending = ""
+
+    def feed(self, text: str) -> tuple[str, StopMatch | None]:
+        self._pending += text
+        if not self.stops:
+            out, self._pending = self._pending, ""
+            return out, None
+        best: tuple[int, str] | None = None
+        for s in self.stops:
+            i = self._pending.find(s)
+            if i >= 0 and (best is None or i < best[0]):
+                best = (i, s)
+        if best is not None:
+            out = self._pending[: best[0]]
+            self._pending = ""
+            return out, StopMatch(out, best[1])
+        keep = held_prefix_len(self._pending, self.stops)
+        cut = len(self._pending) - keep
+        out, self._pending = self._pending[:cut], self._pending[cut:]
+        return out, None
+
+    def flush(self) -> str:
+        out, self._pending = self._pending, ""
+        return out
+
+
+class ReasoningSplitter:
+    """Splits generated text into reasoning and content channels at <think>/</think>, dropping the markers."""
+
+    def __init__(self, start: str, end: str, in_reasoning: bool) -> None:
+        self.start = start
+        self.end = end
+        self.in_reasoning = in_reasoning
+        self._pending = ""
+
+    def _marker(self) -> str:
+        return self.end if self.in_reasoning else self.start
+
+    def feed(self, text: str) -> list[tuple[str, str]]:
+        self._pending += text
+        chunks: list[tuple[str, str]] = []
+        while True:
+            marker = self._marker()
+            i = self._pending.find(marker)
+            if i < 0:
+                break
+            if i > 0:
+                chunks.append((self._channel(), self._pending[:i]))
+            self._pending = self._pending[i + len(marker) :]
+            self.in_reasoning = not self.in_reasoning
+        keep = held_prefix_len(self._pending, [self._marker()])
+        cut = len(self._pending) - keep
+        if cut > 0:
+            chunks.append((self._channel(), self._pending[:cut]))
+            self._pending = self._pending[cut:]
+        return chunks
+
+    def flush(self) -> list[tuple[str, str]]:
+        out = [(self._channel(), self._pending)] if self._pending else []
+        self._pending = ""
+        return out
+
+    def _channel(self) -> str:
+        return "reasoning" if self.in_reasoning else "content"

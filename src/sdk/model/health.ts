@@ -1,0 +1,267 @@
+import {stat} from 'node:fs/promises'
+
+import type {IncompleteBlob, SnapshotFile} from '../cache/types.js'
+import {hasTokenizerFiles} from './inspect.js'
+import {isRecord, readHead, SnapshotReader} from './snapshot-reader.js'
+import type {HealthVerdict, ModelKind} from './types.js'
+
+export interface HealthInput {
+  /** Snapshot directory (absolute). */
+  dir: string
+  files: readonly SnapshotFile[]
+  /** Leftover `.incomplete` blobs of the model (they live in `blobs/`, outside the snapshot). */
+  incompleteBlobs?: readonly IncompleteBlob[]
+  /** From inspection; decides whether a tokenizer is required. Omitted: the tokenizer is not checked. */
+  modelType?: ModelKind
+  /** HF id, used in the resume hint. */
+  name?: string
+  /** Expected files and sizes of the commit (`trees/<commit>.json`), when known. */
+  trees?: null | ReadonlyArray<{path: string; size: number}>
+}
+
+export interface PartialDownload {
+  bytes: number
+  count: number
+}
+
+export interface SnapshotHealth extends HealthVerdict {
+  /** For `incomplete_download`: the problem the interruption left behind (e.g. `shards_missing`). */
+  cause: null | {code: string; reason: string}
+  /** Leftover partial downloads; reported even when the snapshot itself is complete (and then healthy). */
+  partials: null | PartialDownload
+}
+
+type Problem = {code: string; reason: string}
+
+/** Problems an interrupted download leaves behind; with partials present they are reported as the interruption. */
+const MISSING_CODES = new Set([
+  'config_missing',
+  'dangling_symlinks',
+  'files_missing',
+  'index_missing',
+  'shards_gap',
+  'shards_missing',
+  'tokenizer_missing',
+  'weights_missing',
+])
+
+const LFS_HEADER = 'version https://git-lfs.github.com/spec/v1'
+const LFS_POINTER_MAX_BYTES = 200
+const SHARD = /^(.*)-(\d{5})-of-(\d{5})\.(safetensors|bin|gguf)$/
+const WEIGHT = /\.(safetensors|bin|gguf)$/i
+/** `.bin` files that ship next to checkpoints but hold no weights. */
+const NOT_WEIGHTS = new Set(['training_args.bin', 'optimizer.bin', 'scheduler.bin', 'rng_state.bin'])
+/** Files whose emptiness breaks loading even though they are not weights. */
+const REQUIRED_TEXT_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'tokenizer.model',
+  'special_tokens_map.json',
+  'vocab.json',
+  'merges.txt',
+  'generation_config.json',
+  'chat_template.jinja',
+  'chat_template.json',
+]
+
+/**
+ * Integrity of one snapshot: the first problem wins, each with a stable code. Judges files only, never
+ * whether a runtime can load them (that is runtime-compat's job).
+ */
+export async function checkSnapshotHealth(input: HealthInput): Promise<SnapshotHealth> {
+  const partials = partialsOf(input.incompleteBlobs ?? [])
+  const outcome = await firstProblem(input)
+  if ('healthy' in outcome) return {cause: null, code: 'ok', healthy: true, partials, reason: outcome.healthy}
+  if (partials && MISSING_CODES.has(outcome.code)) {
+    const files = `${partials.count} partial file${partials.count === 1 ? '' : 's'}`
+    const resume = input.name ? `mlxk pull ${input.name}` : 'mlxk pull'
+    return {cause: outcome, code: 'incomplete_download', healthy: false, partials, reason: `Download interrupted: ${files} (resume with \`${resume}\`)`}
+  }
+
+  return {...outcome, cause: null, healthy: false, partials}
+}
+
+function partialsOf(blobs: readonly IncompleteBlob[]): null | PartialDownload {
+  if (blobs.length === 0) return null
+  return {bytes: blobs.reduce((sum, b) => sum + b.size, 0), count: blobs.length}
+}
+
+async function firstProblem(input: HealthInput): Promise<Problem | {healthy: string}> {
+  if (!(await isDirectory(input.dir))) return {code: 'path_missing', reason: 'Model path does not exist'}
+
+  const dangling = input.files.filter((f) => f.dangling).map((f) => f.path)
+  if (dangling.length > 0) return {code: 'dangling_symlinks', reason: `Files missing (links to absent blobs): ${names(dangling)}`}
+
+  const reader = new SnapshotReader(input.files)
+  const present = input.files.filter((f) => !f.dangling)
+  const treeProblem = input.trees ? compareWithTree(reader, input.trees) : null
+  if (treeProblem) return treeProblem
+
+  const hasWeightsOf = (ext: RegExp): boolean => present.some((f) => ext.test(f.path) && !NOT_WEIGHTS.has(basename(f.path)))
+  // GGUF files carry their own config and tokenizer; requiring config.json would fail every GGUF repo.
+  const ggufOnly = hasWeightsOf(/\.gguf$/i) && !hasWeightsOf(/\.(safetensors|bin)$/i)
+  const configProblem = ggufOnly && !reader.has('config.json') ? null : await checkConfig(reader)
+  if (configProblem) return configProblem
+
+  const index = chooseIndex(reader, present)
+  const weightsProblem = index ? await checkIndexed(reader, index) : checkUnindexed(reader, present)
+  if (weightsProblem) return weightsProblem
+
+  const markers = present.filter((f) => /\.(partial|tmp|incomplete)$/i.test(f.path)).map((f) => f.path)
+  if (markers.length > 0) return {code: 'partial_marker', reason: `Partial download marker detected: ${names(markers)}`}
+
+  const lfs = await lfsPointers(present)
+  if (lfs.length > 0) return {code: 'lfs_pointer', reason: `LFS pointers instead of files: ${names(lfs)}`}
+
+  const emptyText = REQUIRED_TEXT_FILES.filter((p) => reader.file(p)?.size === 0)
+  if (emptyText.length > 0) return {code: 'empty_files', reason: `Empty files: ${names(emptyText)}`}
+
+  // Embedders ship tokenizers in more shapes (subfolders, WordPiece variants); only generative models are held to this.
+  const needsTokenizer = input.modelType !== undefined && input.modelType !== 'embedding' && !ggufOnly
+  if (needsTokenizer && !hasTokenizerFiles(present.filter((f) => !f.path.includes('/')).map((f) => f.path))) {
+    return {code: 'tokenizer_missing', reason: 'No tokenizer files found (tokenizer.json, tokenizer.model, vocab.json + merges.txt, ...)'}
+  }
+
+  return {healthy: index ? 'Multi-file model complete' : 'Model is healthy'}
+}
+
+function compareWithTree(reader: SnapshotReader, trees: ReadonlyArray<{path: string; size: number}>): null | Problem {
+  const missing = trees.filter((t) => !reader.has(t.path)).map((t) => t.path)
+  if (missing.length > 0) return {code: 'files_missing', reason: `Missing files: ${names(missing)}`}
+  for (const expected of trees) {
+    const actual = reader.file(expected.path)?.size
+    if (actual !== undefined && actual !== expected.size) {
+      return {code: 'size_mismatch', reason: `Size mismatch: ${expected.path} is ${actual} bytes, expected ${expected.size}`}
+    }
+  }
+
+  return null
+}
+
+async function checkConfig(reader: SnapshotReader): Promise<null | Problem> {
+  const file = reader.file('config.json')
+  if (!file) return {code: 'config_missing', reason: 'config.json missing'}
+  if (file.size === 0) return {code: 'config_empty', reason: 'config.json is empty or invalid'}
+  const read = await reader.json('config.json')
+  if (read.kind !== 'ok') return {code: 'config_invalid', reason: 'config.json contains invalid JSON'}
+  if (!isRecord(read.value) || Object.keys(read.value).length === 0) return {code: 'config_empty', reason: 'config.json is empty or invalid'}
+  return null
+}
+
+/**
+ * The index to judge shards by. As upstream, an index counts only when weights of its kind exist, so a
+ * safetensors-only download of a repo that also ships `pytorch_model.bin.index.json` is not failed for the
+ * .bin shards it deliberately skipped. With no weights at all, a present index still names what is missing.
+ */
+function chooseIndex(reader: SnapshotReader, present: readonly SnapshotFile[]): null | string {
+  const st = reader.has('model.safetensors.index.json')
+  const pt = reader.has('pytorch_model.bin.index.json')
+  const anySafetensors = present.some((f) => f.path.endsWith('.safetensors'))
+  const anyBin = present.some((f) => f.path.endsWith('.bin'))
+  if (st && anySafetensors) return 'model.safetensors.index.json'
+  if (pt && anyBin) return 'pytorch_model.bin.index.json'
+  if (!anySafetensors && !anyBin && !present.some((f) => f.path.endsWith('.gguf'))) {
+    if (st) return 'model.safetensors.index.json'
+    if (pt) return 'pytorch_model.bin.index.json'
+  }
+
+  return null
+}
+
+async function checkIndexed(reader: SnapshotReader, indexPath: string): Promise<null | Problem> {
+  const read = await reader.json(indexPath)
+  if (read.kind !== 'ok' || !isRecord(read.value)) return {code: 'index_invalid', reason: 'Invalid index file'}
+  const weightMap = read.value.weight_map
+  const shards = isRecord(weightMap) ? [...new Set(Object.values(weightMap).filter((v): v is string => typeof v === 'string'))].sort() : []
+  if (shards.length === 0) return {code: 'index_empty', reason: 'Empty or invalid weight_map in index'}
+
+  const missing = shards.filter((s) => !reader.has(s))
+  if (missing.length > 0) return {code: 'shards_missing', reason: `Missing weight shards: ${names(missing)}`}
+  const empty = shards.filter((s) => reader.file(s)?.size === 0)
+  if (empty.length > 0) return {code: 'shards_empty', reason: `Empty weight shards: ${names(empty)}`}
+  return null
+}
+
+function checkUnindexed(reader: SnapshotReader, present: readonly SnapshotFile[]): null | Problem {
+  const isWeight = (f: SnapshotFile): boolean => WEIGHT.test(f.path) && !NOT_WEIGHTS.has(basename(f.path))
+  const topLevel = present.filter((f) => !f.path.includes('/') && isWeight(f))
+  const weights = topLevel.length > 0 ? topLevel : present.filter((f) => isWeight(f))
+
+  const groups = shardGroups(weights)
+  for (const group of groups.values()) {
+    if (new Set(group.totals).size > 1) return {code: 'shards_inconsistent', reason: 'Inconsistent shard totals detected'}
+    const total = group.totals[0] ?? 0
+    const missing = Array.from({length: total}, (_, i) => i + 1).filter((n) => !group.indices.has(n))
+    if (missing.length > 0) {
+      const expected = missing.map((n) => `${group.prefix}-${pad(n)}-of-${pad(total)}.${group.ext}`)
+      return {code: 'shards_gap', reason: `Missing shards by pattern: ${total - missing.length}/${total} present (missing ${names(expected)})`}
+    }
+  }
+
+  const emptyShards = weights.filter((f) => SHARD.test(basename(f.path)) && f.size === 0).map((f) => f.path)
+  if (emptyShards.length > 0) return {code: 'shards_empty', reason: `Empty shards: ${names(emptyShards)}`}
+  if (weights.length === 0) return {code: 'weights_missing', reason: 'No model weights found'}
+
+  const empty = weights.filter((f) => f.size === 0).map((f) => f.path)
+  if (empty.length > 0) return {code: 'empty_files', reason: `Empty weight files: ${names(empty)}`}
+
+  // mlx-lm itself loads shards by glob, but without the index nothing proves the set is the whole model
+  // (a lost index and a lost last shard look alike), so a complete-looking set is still refused, as upstream.
+  const modelShards = [...groups.values()].some((g) => g.prefix === 'model' && g.ext === 'safetensors')
+  if (modelShards && !reader.has('model.safetensors.index.json')) {
+    return {code: 'index_missing', reason: 'Safetensors index missing for sharded model'}
+  }
+
+  return null
+}
+
+interface ShardGroup {
+  ext: string
+  indices: Set<number>
+  prefix: string
+  totals: number[]
+}
+
+function shardGroups(weights: readonly SnapshotFile[]): Map<string, ShardGroup> {
+  const groups = new Map<string, ShardGroup>()
+  for (const file of weights) {
+    const match = SHARD.exec(file.path)
+    if (!match) continue
+    const [, prefix = '', index = '0', total = '0', ext = ''] = match
+    const key = `${prefix}\0${ext}`
+    const group = groups.get(key) ?? {ext, indices: new Set<number>(), prefix, totals: []}
+    group.indices.add(Number(index))
+    if (!group.totals.includes(Number(total))) group.totals.push(Number(total))
+    groups.set(key, group)
+  }
+
+  return groups
+}
+
+async function lfsPointers(present: readonly SnapshotFile[]): Promise<string[]> {
+  const small = present.filter((f) => f.size > 0 && f.size < LFS_POINTER_MAX_BYTES)
+  const heads = await Promise.all(small.map((f) => readHead(f.absPath, 100)))
+  return small.filter((_, i) => heads[i]?.toString('utf8').includes(LFS_HEADER)).map((f) => f.path)
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/** Long lists (hundreds of shards) would drown the reason; name a few and count the rest. */
+function names(paths: readonly string[], max = 5): string {
+  const shown = paths.slice(0, max).join(', ')
+  return paths.length > max ? `${shown} and ${paths.length - max} more` : shown
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1)
+}
+
+function pad(n: number): string {
+  return String(n).padStart(5, '0')
+}

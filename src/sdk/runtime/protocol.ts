@@ -1,0 +1,247 @@
+/**
+ * Types of runtime protocol 1 (docs/runtime-protocol.md), the JSON-lines contract between the CLI and the Python
+ * worker. Field names keep the wire's snake_case so a message can be checked against the doc at a glance.
+ * The worker may add fields within protocol 1, so every event is open to extra keys at runtime.
+ */
+export const PROTOCOL_VERSION = 1
+
+// ---- Requests (client → worker) ----
+
+export interface TextPart {
+  text: string
+  type: 'text'
+}
+
+export interface ChatMessage {
+  content: string | TextPart[]
+  role: string
+}
+
+export interface SamplingParams {
+  /** Render with the tokenizer's chat template; defaults to true with `messages`, false with `prompt`. */
+  chat_template?: boolean
+  /** Omitted or null: as much as fits in the context (§3.1). */
+  max_tokens?: null | number
+  min_p?: number
+  repetition_penalty?: number
+  seed?: null | number
+  stop?: string[]
+  temperature?: number
+  top_k?: number
+  top_p?: number
+}
+
+/** Exactly one of `messages` and `prompt`. */
+export type GenerateInput = {messages: ChatMessage[]; prompt?: never} | {messages?: never; prompt: string}
+
+export type GenerateParams = GenerateInput & SamplingParams & {model_id: string}
+
+export interface InfoRequest {
+  id: string
+  op: 'info'
+}
+
+export interface LoadRequest {
+  id: string
+  model_id?: string
+  model_path: string
+  op: 'load'
+}
+
+export interface UnloadRequest {
+  id: string
+  model_id: string
+  op: 'unload'
+}
+
+export type GenerateRequest = GenerateParams & {id: string; op: 'generate'}
+
+export interface CancelRequest {
+  id: string
+  op: 'cancel'
+  target: string
+}
+
+export interface PingRequest {
+  id: string
+  op: 'ping'
+}
+
+export interface ShutdownRequest {
+  id: string
+  op: 'shutdown'
+}
+
+export type RuntimeRequest =
+  | CancelRequest
+  | GenerateRequest
+  | InfoRequest
+  | LoadRequest
+  | PingRequest
+  | ShutdownRequest
+  | UnloadRequest
+
+export type RequestOp = RuntimeRequest['op']
+
+// ---- Events (worker → client) ----
+
+/** Sent once, unprompted, right after the worker connects. */
+export interface HelloEvent {
+  event: 'hello'
+  pid: number
+  protocol: number
+  runtime_version: string
+}
+
+export interface InfoEvent {
+  device: 'cpu' | 'gpu'
+  event: 'info'
+  id: string
+  mlx_lm_version: string
+  mlx_version: string
+  protocol: number
+  /** The Python version, e.g. "3.11.9" (not the interpreter path). */
+  python: string
+  runtime_version: string
+  supported_model_types: string[]
+}
+
+export interface LoadedEvent {
+  already_loaded: boolean
+  context_length: number
+  eos_token_ids: number[]
+  event: 'loaded'
+  id: string
+  is_reasoning: boolean
+  load_time_s: number
+  memory_bytes: number
+  model_id: string
+  model_path: string
+  model_type: string
+}
+
+export interface UnloadedEvent {
+  event: 'unloaded'
+  id: string
+  model_id: string
+}
+
+export interface StartEvent {
+  clamped: boolean
+  context_length: number
+  event: 'start'
+  id: string
+  /** The effective token budget after clamping to the context. */
+  max_tokens: number
+  prompt_tokens: number
+  /** True when output begins inside a reasoning block (the template opened `<think>`). */
+  reasoning: boolean
+  requested_max_tokens: null | number
+}
+
+export type TokenChannel = 'content' | 'reasoning'
+
+/** Never empty, always whole characters; may hold several tokens, so never count events as tokens. */
+export interface TokenEvent {
+  channel: TokenChannel
+  event: 'token'
+  id: string
+  text: string
+}
+
+export type FinishReason = 'cancelled' | 'length' | 'stop'
+
+export type StopCause = {string: string; type: 'string'} | {token_id: number; type: 'eos'}
+
+export interface Usage {
+  completion_tokens: number
+  prompt_tokens: number
+}
+
+export interface GenerationTiming {
+  tokens_per_s: number
+  total_s: number
+  ttft_s: number
+}
+
+export interface DoneEvent {
+  event: 'done'
+  finish_reason: FinishReason
+  id: string
+  stop: null | StopCause
+  timing: GenerationTiming
+  usage: Usage
+}
+
+export interface OkEvent {
+  event: 'ok'
+  found: boolean
+  id: string
+}
+
+export interface PongEvent {
+  event: 'pong'
+  id: string
+}
+
+export interface ByeEvent {
+  event: 'bye'
+  id: string
+}
+
+interface ErrorBase {
+  message: string
+}
+
+/** The `error` object of an `error` event, by type (§2.7). */
+export type WorkerError =
+  | (ErrorBase & {context_length: number; prompt_tokens: number; type: 'context_length_exceeded'})
+  | (ErrorBase & {model_id: string; type: 'model_not_loaded'})
+  | (ErrorBase & {model_path: string; reasons: string[]; type: 'unsafe_model'})
+  | (ErrorBase & {model_path: string; type: 'model_load_failed'})
+  | (ErrorBase & {model_type: string; type: 'unsupported_model_type'})
+  | (ErrorBase & {type: 'bad_request' | 'generation_failed' | 'internal'})
+
+export type WorkerErrorType = WorkerError['type']
+
+export interface ErrorEvent {
+  error: WorkerError
+  event: 'error'
+  /** Null only for a line the worker could not parse at all. */
+  id: null | string
+}
+
+/** What a `generate` stream yields: `start`, then `token`s, then one `done`. */
+export type GenerateEvent = DoneEvent | StartEvent | TokenEvent
+
+export type RuntimeEvent =
+  | ByeEvent
+  | DoneEvent
+  | ErrorEvent
+  | HelloEvent
+  | InfoEvent
+  | LoadedEvent
+  | OkEvent
+  | PongEvent
+  | StartEvent
+  | TokenEvent
+  | UnloadedEvent
+
+/** The terminal result event of each op that is not `generate`. */
+export interface ResultEventByOp {
+  cancel: OkEvent
+  info: InfoEvent
+  load: LoadedEvent
+  ping: PongEvent
+  shutdown: ByeEvent
+  unload: UnloadedEvent
+}
+
+export const RESULT_EVENT_BY_OP: {[Op in keyof ResultEventByOp]: ResultEventByOp[Op]['event']} = {
+  cancel: 'ok',
+  info: 'info',
+  load: 'loaded',
+  ping: 'pong',
+  shutdown: 'bye',
+  unload: 'unloaded',
+}

@@ -1,0 +1,69 @@
+import {scanCache} from '../cache/scan.js'
+import {isMlxkError} from '../errors.js'
+import {describeModel, type ModelDescription} from './describe-model.js'
+import {mapLimit} from './map-limit.js'
+import {resolveSpec} from './resolve-spec.js'
+import {supportedModelTypes} from './supported.js'
+
+export interface HealthEntry {
+  /** Stable code of the first integrity problem (`ok` when healthy). */
+  code: string
+  hash: null | string
+  name: string
+  /** Leftover partial downloads next to the snapshot, which do not make a complete snapshot unhealthy. */
+  partial_download: null | {bytes: number; count: number}
+  reason: string
+  runtime_compatible: boolean
+  runtime_reason: null | string
+  status: 'healthy' | 'unhealthy'
+}
+
+export interface HealthData {
+  healthy: HealthEntry[]
+  runtime_types_source: 'runtime' | 'shipped'
+  summary: {healthy_count: number; total: number; unhealthy_count: number}
+  unhealthy: HealthEntry[]
+}
+
+/**
+ * Integrity of every cached model, or of the one `pattern` resolves to (`name@rev` checks that revision).
+ * A pattern that matches nothing is an empty, successful report, as upstream; an ambiguous one is an error.
+ */
+export async function checkHealth(options: {pattern?: string; root: string}): Promise<HealthData> {
+  const supported = supportedModelTypes()
+  let descriptions: ModelDescription[]
+  if (options.pattern) {
+    try {
+      const resolved = await resolveSpec(options.root, options.pattern)
+      descriptions = [await describeModel(resolved.model, {snapshot: resolved.snapshot, supported})]
+    } catch (error) {
+      if (isMlxkError(error) && error.type === 'model_not_found') descriptions = []
+      else throw error
+    }
+  } else {
+    descriptions = await mapLimit(await scanCache(options.root), 16, (m) => describeModel(m, {supported}))
+  }
+
+  const entries = descriptions.map((d) => entryOf(d))
+  const healthy = entries.filter((e) => e.status === 'healthy')
+  const unhealthy = entries.filter((e) => e.status === 'unhealthy')
+  return {
+    healthy,
+    runtime_types_source: supported.source,
+    summary: {healthy_count: healthy.length, total: entries.length, unhealthy_count: unhealthy.length},
+    unhealthy,
+  }
+}
+
+function entryOf(d: ModelDescription): HealthEntry {
+  return {
+    code: d.health.code,
+    hash: d.object.hash,
+    name: d.object.name,
+    partial_download: d.object.partial_download,
+    reason: d.health.reason,
+    runtime_compatible: d.object.runtime_compatible,
+    runtime_reason: d.health.healthy ? d.runtime.reason : null,
+    status: d.health.healthy ? 'healthy' : 'unhealthy',
+  }
+}

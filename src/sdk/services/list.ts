@@ -1,0 +1,34 @@
+import {scanCache} from '../cache/scan.js'
+import type {ModelObject} from '../model/model-object.js'
+import {describeModel} from './describe-model.js'
+import {type Filter, matchesFilter, type SortSpec, sortModels} from './list-filter.js'
+import {mapLimit} from './map-limit.js'
+import {supportedModelTypes} from './supported.js'
+
+export interface ListOptions {
+  filters?: Filter[]
+  limit?: number
+  /** Case-insensitive substring of the full name, as upstream's `list [pattern]`. */
+  pattern?: string
+  root: string
+  sort?: SortSpec
+}
+
+export interface ListData {
+  count: number
+  models: ModelObject[]
+  /** Where the runnable model types came from: the installed runtime's last report, or mlxk's shipped list. */
+  runtime_types_source: 'runtime' | 'shipped'
+}
+
+export async function listModels(options: ListOptions): Promise<ListData> {
+  const supported = supportedModelTypes()
+  const pattern = options.pattern?.toLowerCase()
+  const cached = (await scanCache(options.root)).filter((m) => !pattern || m.name.toLowerCase().includes(pattern))
+  let models = (await mapLimit(cached, 16, async (m) => (await describeModel(m, {supported})).object)).filter((m) =>
+    (options.filters ?? []).every((f) => matchesFilter(m, f)),
+  )
+  models = sortModels(models, options.sort ?? {descending: false, key: 'name'})
+  if (options.limit !== undefined) models = models.slice(0, options.limit)
+  return {count: models.length, models, runtime_types_source: supported.source}
+}
