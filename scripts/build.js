@@ -1,7 +1,7 @@
 // Build: compile the root CLI and every plugin, then regenerate each oclif.manifest.json.
 // A stale manifest at the same version silently hides new commands, so the build always rewrites it.
 import {execFileSync} from 'node:child_process'
-import {existsSync, readdirSync, rmSync} from 'node:fs'
+import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
@@ -16,10 +16,8 @@ if (existsSync(pluginsDir)) {
   }
 }
 
-for (const dir of packages) {
-  rmSync(join(dir, 'lib'), {force: true, recursive: true})
-  run(bin('tsc'), ['-p', join(dir, 'tsconfig.json')], dir)
-}
+// lib/ is not wiped first: tsc overwrites every file, and a wipe would break CLI runs that overlap the build.
+for (const dir of packages) run(bin('tsc'), ['-p', join(dir, 'tsconfig.json')], dir)
 
 // Plugins import `mlxk/sdk`, which only the CLI's own resolution hook maps to this package.
 const register = join(root, 'bin', 'register-sdk.js')

@@ -135,7 +135,11 @@ async function buildModel(root: string, model: FixtureModel): Promise<void> {
 
     if (model.writeTrees) {
       await mkdir(join(dir, 'trees'), {recursive: true})
-      const sorted = Object.fromEntries(Object.keys(trees).sort().map((path) => [path, trees[path]]))
+      const sorted = Object.fromEntries(
+        Object.keys(trees)
+          .sort()
+          .map((path) => [path, trees[path]]),
+      )
       await writeFile(join(dir, 'trees', `${commit}.json`), JSON.stringify({files: sorted, format_version: 1}, null, 1))
     }
 
@@ -144,7 +148,9 @@ async function buildModel(root: string, model: FixtureModel): Promise<void> {
 
   for (const [index, partial] of (model.incomplete ?? []).entries()) {
     const etag = partial.etag ?? sha256(Buffer.from(`${model.repoId}#partial${index}`))
-    const suffix = partial.unique ? `.${createHash('sha1').update(etag).digest('hex').slice(0, 8)}.incomplete` : '.incomplete'
+    const suffix = partial.unique
+      ? `.${createHash('sha1').update(etag).digest('hex').slice(0, 8)}.incomplete`
+      : '.incomplete'
     await writeFile(join(dir, 'blobs', etag + suffix), patternBytes(partial.bytes, etag))
   }
 
@@ -160,7 +166,9 @@ export function modelDirOf(root: string, repoId: string): string {
 
 /** A minimal valid safetensors file: one F32 tensor of two values. */
 export function tinySafetensors(): Buffer {
-  const header = Buffer.from(JSON.stringify({__metadata__: {format: 'mlx'}, w: {data_offsets: [0, 8], dtype: 'F32', shape: [2]}}))
+  const header = Buffer.from(
+    JSON.stringify({__metadata__: {format: 'mlx'}, w: {data_offsets: [0, 8], dtype: 'F32', shape: [2]}}),
+  )
   const length = Buffer.alloc(8)
   length.writeBigUInt64LE(BigInt(header.length))
   return Buffer.concat([length, header, Buffer.alloc(8)])
@@ -183,10 +191,17 @@ const TOKENIZER = JSON.stringify({model: {type: 'BPE', vocab: {a: 0, b: 1}}, ver
 export function mlxChatModelFiles(): Record<string, FixtureContent> {
   return {
     'README.md': readme(['mlx']),
-    'config.json': JSON.stringify({architectures: ['LlamaForCausalLM'], model_type: 'llama', quantization: {bits: 4, group_size: 64}}),
+    'config.json': JSON.stringify({
+      architectures: ['LlamaForCausalLM'],
+      model_type: 'llama',
+      quantization: {bits: 4, group_size: 64},
+    }),
     'model.safetensors': tinySafetensors(),
     'tokenizer.json': TOKENIZER,
-    'tokenizer_config.json': JSON.stringify({chat_template: '{% for m in messages %}{{ m.content }}{% endfor %}', eos_token: '</s>'}),
+    'tokenizer_config.json': JSON.stringify({
+      chat_template: '{% for m in messages %}{{ m.content }}{% endfor %}',
+      eos_token: '</s>',
+    }),
   }
 }
 

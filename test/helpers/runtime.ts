@@ -35,7 +35,8 @@ const modelsDir = join(packageRoot(), 'test', 'fixtures', 'models')
 /** A committed tiny test model's directory; fails (not skips) when it has not been built. */
 export function testModelPath(name: string): string {
   const dir = join(modelsDir, name)
-  if (!existsSync(join(dir, 'config.json'))) throw new Error(`Test model ${name} is missing; build it (see ${modelsDir})`)
+  if (!existsSync(join(dir, 'config.json')))
+    throw new Error(`Test model ${name} is missing; build it (see ${modelsDir})`)
   return dir
 }
 

@@ -4,6 +4,7 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} 
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {TEST_SENTINEL} from '../../src/sdk/cache/sentinel.js'
 import {buildCache, mlxChatModelFiles, shardedModelFiles} from '../helpers/fixture-cache.js'
 import {runMlxk} from '../helpers/run-cli.js'
 import {assertValidEnvelope} from '../helpers/schemas.js'
@@ -121,7 +122,7 @@ describe('rm (built CLI)', () => {
     const marked = await twoRevisionCache()
     // Copy the layout without the sentinel by building into a fresh dir and removing the marker.
     const unmarked = await buildCache(hub, [{repoId: 'acme/victim', revisions: [{files: mlxChatModelFiles()}]}])
-    rmSync(join(unmarked, '.mlxk-test-cache'), {force: true})
+    rmSync(join(unmarked, TEST_SENTINEL), {force: true})
     writeFileSync(join(unmarked, 'keep.txt'), 'x')
     const r = await runMlxk(['rm', 'acme/victim', '--force', '--json'], {env: {MLXK_STRICT_TEST_DELETE: '1'}, hubCache: unmarked})
     expect(r.exitCode).to.equal(1)

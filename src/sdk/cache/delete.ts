@@ -14,7 +14,7 @@ export interface DeletePlan {
   /** The commit whose snapshot is removed, or null when the whole model goes. */
   commit: null | string
   dir_name: string
-  /** Bytes the deletion gives back: blobs no remaining snapshot uses, plain snapshot files, partial downloads. */
+  /** Bytes given back: blobs no remaining snapshot uses and plain snapshot files; for a whole model, its diskBytes. */
   freed_bytes: number
   /** Blobs of the removed snapshot that another snapshot still uses. */
   kept_blobs: number
@@ -36,11 +36,17 @@ export interface DeleteResult extends DeletePlan {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(() => true, () => false)
+  return lstat(path).then(
+    () => true,
+    () => false,
+  )
 }
 
 async function countEntries(path: string): Promise<number> {
-  return readdir(path).then((names) => names.length, () => 0)
+  return readdir(path).then(
+    (names) => names.length,
+    () => 0,
+  )
 }
 
 /**

@@ -9,7 +9,11 @@ import {publishSnapshot} from './publish.js'
  * Places a local model folder into the cache as `repoId` at a commit derived from its content, exactly as a
  * download of it would lay it out. Used for the demo cache and by tests; the same publish step as `pull`.
  */
-export async function importFolder(options: {folder: string; repoId: string; root: string}): Promise<{commit: string; snapshotDir: string}> {
+export async function importFolder(options: {
+  folder: string
+  repoId: string
+  root: string
+}): Promise<{commit: string; snapshotDir: string}> {
   const paths = (await walk(options.folder)).sort()
   const files = await Promise.all(
     paths.map(async (abs) => {
@@ -20,7 +24,13 @@ export async function importFolder(options: {folder: string; repoId: string; roo
   const commit = createHash('sha1')
     .update(files.map((f) => `${f.path}\0${f.etag}`).join('\n'))
     .digest('hex')
-  const {snapshotDir} = await publishSnapshot({commit, files, refs: ['main'], repoId: options.repoId, root: options.root})
+  const {snapshotDir} = await publishSnapshot({
+    commit,
+    files,
+    refs: ['main'],
+    repoId: options.repoId,
+    root: options.root,
+  })
   return {commit, snapshotDir}
 }
 

@@ -160,7 +160,9 @@ export interface AcquireOptions {
 export async function acquireLock(file: string, options: AcquireOptions = {}): Promise<HeldLock> {
   await mkdir(dirname(file), {recursive: true})
   const timeout = options.timeoutMs === undefined || options.timeoutMs < 0 ? -1 : Math.round(options.timeoutMs)
-  const child = spawn(perlBinary(), ['-e', ACQUIRE_SCRIPT, '--', file, String(timeout)], {stdio: ['pipe', 'pipe', 'pipe']})
+  const child = spawn(perlBinary(), ['-e', ACQUIRE_SCRIPT, '--', file, String(timeout)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   const exited = new Promise<null | number>((resolve) => child.on('close', resolve))
   child.stdin.on('error', () => {})
   let stderr = ''
@@ -180,7 +182,12 @@ export async function acquireLock(file: string, options: AcquireOptions = {}): P
           }),
         )
       } else {
-        reject(new MlxkError('lock_helper_failed', `The lock helper exited (${code}) before locking ${file}: ${(stdout + stderr).trim()}`))
+        reject(
+          new MlxkError(
+            'lock_helper_failed',
+            `The lock helper exited (${code}) before locking ${file}: ${(stdout + stderr).trim()}`,
+          ),
+        )
       }
     })
   })

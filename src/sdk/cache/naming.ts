@@ -38,7 +38,8 @@ export function validateRepoId(repoId: string): string {
   if (repoId.endsWith('/')) fail('it ends with "/"')
   if (repoId.includes('//')) fail('it contains "//"')
   if (!REPO_ID_CHARS.test(repoId)) fail('only letters, digits, ".", "_", "-" and "/" are allowed')
-  if (repoId.split('/').some((segment) => segment === '..' || segment === '.')) fail('it contains a "." or ".." segment')
+  if (repoId.split('/').some((segment) => segment === '..' || segment === '.'))
+    fail('it contains a "." or ".." segment')
   // "--" is the separator of the cache's directory names: such an id would not map back to itself.
   if (repoId.includes('--')) fail('it contains "--"')
   return repoId

@@ -34,7 +34,13 @@ export async function resolveDeletable(root: string, dirName: string, target: st
   }
 
   const normal = posix.normalize(target)
-  if (target.includes('\0') || target.includes('\\') || isAbsolute(target) || normal !== target || normal.startsWith('..')) {
+  if (
+    target.includes('\0') ||
+    target.includes('\\') ||
+    isAbsolute(target) ||
+    normal !== target ||
+    normal.startsWith('..')
+  ) {
     throw unsafe(root, target, 'not a clean path relative to the cache')
   }
 
@@ -68,7 +74,10 @@ export async function resolveDeletable(root: string, dirName: string, target: st
 export async function removeInsideModel(root: string, dirName: string, target: string): Promise<boolean> {
   const resolved = await resolveDeletable(root, dirName, target)
   if (resolved === null) return false
-  const exists = await lstat(resolved).then(() => true, () => false)
+  const exists = await lstat(resolved).then(
+    () => true,
+    () => false,
+  )
   if (!exists) return false
   await rm(resolved, {force: true, recursive: true})
   return true

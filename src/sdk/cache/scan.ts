@@ -82,7 +82,10 @@ async function readRefs(refsDir: string, prefix = ''): Promise<Record<string, st
     if (entry.isDirectory()) {
       Object.assign(refs, await readRefs(path, `${name}/`))
     } else if (entry.isFile()) {
-      const commit = await readFile(path, 'utf8').then((text) => text.trim(), () => '')
+      const commit = await readFile(path, 'utf8').then(
+        (text) => text.trim(),
+        () => '',
+      )
       if (commit !== '') refs[name] = commit
     }
   }
@@ -110,7 +113,10 @@ async function readBlobs(blobsDir: string): Promise<{bytes: number; incomplete: 
   const incomplete: IncompleteBlob[] = []
   for (const entry of await entries(blobsDir)) {
     if (!entry.isFile()) continue
-    const size = await lstat(join(blobsDir, entry.name)).then((info) => info.size, () => 0)
+    const size = await lstat(join(blobsDir, entry.name)).then(
+      (info) => info.size,
+      () => 0,
+    )
     // Partial downloads occupy disk too, and `rm` frees them, so they count toward diskBytes.
     bytes += size
     const match = INCOMPLETE.exec(entry.name)
@@ -126,7 +132,11 @@ async function plainFileBytes(dir: string): Promise<number> {
   for (const entry of await entries(dir)) {
     const path = join(dir, entry.name)
     if (entry.isDirectory()) bytes += await plainFileBytes(path)
-    else if (entry.isFile()) bytes += await lstat(path).then((info) => info.size, () => 0)
+    else if (entry.isFile())
+      bytes += await lstat(path).then(
+        (info) => info.size,
+        () => 0,
+      )
   }
 
   return bytes
@@ -149,7 +159,10 @@ export async function listSnapshotFiles(snapshot: Pick<Snapshot, 'dir'>): Promis
         const file = await describeLink(absPath, path, blobsDir)
         if (file) files.push(file)
       } else if (entry.isFile()) {
-        const size = await lstat(absPath).then((info) => info.size, () => 0)
+        const size = await lstat(absPath).then(
+          (info) => info.size,
+          () => 0,
+        )
         files.push({absPath, blob: null, dangling: false, path, size})
       }
     }

@@ -1,12 +1,17 @@
-import {lstat, writeFile} from 'node:fs/promises'
+import {lstat, mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {MlxkError} from '../errors.js'
 
-/** A file that marks a cache as made by tests. Upstream keyed its guard on `/var/folders/` instead (quirk #16). */
-export const TEST_SENTINEL = '.mlxk-test-cache'
+/**
+ * A file that marks a cache as made by tests. Upstream keyed its guard on `/var/folders/` instead (quirk #16).
+ * It lives in `.locks/`, the one entry of the cache root that Python's `scan_cache_dir` skips: anywhere else at
+ * the root Python reports it as a corrupted repo.
+ */
+export const TEST_SENTINEL = '.locks/mlxk-test-cache'
 
 export async function markTestCache(root: string): Promise<void> {
+  await mkdir(join(root, '.locks'), {recursive: true})
   await writeFile(join(root, TEST_SENTINEL), 'This cache was created by mlxk tests; deleting from it is allowed.\n')
 }
 

@@ -17,7 +17,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * It tells what a complete snapshot holds. Null when the file is absent, unreadable or not in that format.
  */
 export async function readTreesJson(modelDir: string, commit: string): Promise<ExpectedFile[] | null> {
-  if (commit === '' || commit.includes('/') || commit.includes('\\') || commit.includes('\0') || commit.startsWith('.')) {
+  if (
+    commit === '' ||
+    commit.includes('/') ||
+    commit.includes('\\') ||
+    commit.includes('\0') ||
+    commit.startsWith('.')
+  ) {
     return null
   }
 

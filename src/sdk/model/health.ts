@@ -75,7 +75,13 @@ export async function checkSnapshotHealth(input: HealthInput): Promise<SnapshotH
   if (partials && MISSING_CODES.has(outcome.code)) {
     const files = `${partials.count} partial file${partials.count === 1 ? '' : 's'}`
     const resume = input.name ? `mlxk pull ${input.name}` : 'mlxk pull'
-    return {cause: outcome, code: 'incomplete_download', healthy: false, partials, reason: `Download interrupted: ${files} (resume with \`${resume}\`)`}
+    return {
+      cause: outcome,
+      code: 'incomplete_download',
+      healthy: false,
+      partials,
+      reason: `Download interrupted: ${files} (resume with \`${resume}\`)`,
+    }
   }
 
   return {...outcome, cause: null, healthy: false, partials}
@@ -90,14 +96,16 @@ async function firstProblem(input: HealthInput): Promise<Problem | {healthy: str
   if (!(await isDirectory(input.dir))) return {code: 'path_missing', reason: 'Model path does not exist'}
 
   const dangling = input.files.filter((f) => f.dangling).map((f) => f.path)
-  if (dangling.length > 0) return {code: 'dangling_symlinks', reason: `Files missing (links to absent blobs): ${names(dangling)}`}
+  if (dangling.length > 0)
+    return {code: 'dangling_symlinks', reason: `Files missing (links to absent blobs): ${names(dangling)}`}
 
   const reader = new SnapshotReader(input.files)
   const present = input.files.filter((f) => !f.dangling)
   const treeProblem = input.trees ? compareWithTree(reader, input.trees) : null
   if (treeProblem) return treeProblem
 
-  const hasWeightsOf = (ext: RegExp): boolean => present.some((f) => ext.test(f.path) && !NOT_WEIGHTS.has(basename(f.path)))
+  const hasWeightsOf = (ext: RegExp): boolean =>
+    present.some((f) => ext.test(f.path) && !NOT_WEIGHTS.has(basename(f.path)))
   // GGUF files carry their own config and tokenizer; requiring config.json would fail every GGUF repo.
   const ggufOnly = hasWeightsOf(/\.gguf$/i) && !hasWeightsOf(/\.(safetensors|bin)$/i)
   const configProblem = ggufOnly && !reader.has('config.json') ? null : await checkConfig(reader)
@@ -119,7 +127,10 @@ async function firstProblem(input: HealthInput): Promise<Problem | {healthy: str
   // Embedders ship tokenizers in more shapes (subfolders, WordPiece variants); only generative models are held to this.
   const needsTokenizer = input.modelType !== undefined && input.modelType !== 'embedding' && !ggufOnly
   if (needsTokenizer && !hasTokenizerFiles(present.filter((f) => !f.path.includes('/')).map((f) => f.path))) {
-    return {code: 'tokenizer_missing', reason: 'No tokenizer files found (tokenizer.json, tokenizer.model, vocab.json + merges.txt, ...)'}
+    return {
+      code: 'tokenizer_missing',
+      reason: 'No tokenizer files found (tokenizer.json, tokenizer.model, vocab.json + merges.txt, ...)',
+    }
   }
 
   return {healthy: index ? 'Multi-file model complete' : 'Model is healthy'}
@@ -131,7 +142,10 @@ function compareWithTree(reader: SnapshotReader, trees: ReadonlyArray<{path: str
   for (const expected of trees) {
     const actual = reader.file(expected.path)?.size
     if (actual !== undefined && actual !== expected.size) {
-      return {code: 'size_mismatch', reason: `Size mismatch: ${expected.path} is ${actual} bytes, expected ${expected.size}`}
+      return {
+        code: 'size_mismatch',
+        reason: `Size mismatch: ${expected.path} is ${actual} bytes, expected ${expected.size}`,
+      }
     }
   }
 
@@ -144,7 +158,8 @@ async function checkConfig(reader: SnapshotReader): Promise<null | Problem> {
   if (file.size === 0) return {code: 'config_empty', reason: 'config.json is empty or invalid'}
   const read = await reader.json('config.json')
   if (read.kind !== 'ok') return {code: 'config_invalid', reason: 'config.json contains invalid JSON'}
-  if (!isRecord(read.value) || Object.keys(read.value).length === 0) return {code: 'config_empty', reason: 'config.json is empty or invalid'}
+  if (!isRecord(read.value) || Object.keys(read.value).length === 0)
+    return {code: 'config_empty', reason: 'config.json is empty or invalid'}
   return null
 }
 
@@ -172,7 +187,9 @@ async function checkIndexed(reader: SnapshotReader, indexPath: string): Promise<
   const read = await reader.json(indexPath)
   if (read.kind !== 'ok' || !isRecord(read.value)) return {code: 'index_invalid', reason: 'Invalid index file'}
   const weightMap = read.value.weight_map
-  const shards = isRecord(weightMap) ? [...new Set(Object.values(weightMap).filter((v): v is string => typeof v === 'string'))].sort() : []
+  const shards = isRecord(weightMap)
+    ? [...new Set(Object.values(weightMap).filter((v): v is string => typeof v === 'string'))].sort()
+    : []
   if (shards.length === 0) return {code: 'index_empty', reason: 'Empty or invalid weight_map in index'}
 
   const missing = shards.filter((s) => !reader.has(s))
@@ -189,12 +206,16 @@ function checkUnindexed(reader: SnapshotReader, present: readonly SnapshotFile[]
 
   const groups = shardGroups(weights)
   for (const group of groups.values()) {
-    if (new Set(group.totals).size > 1) return {code: 'shards_inconsistent', reason: 'Inconsistent shard totals detected'}
+    if (new Set(group.totals).size > 1)
+      return {code: 'shards_inconsistent', reason: 'Inconsistent shard totals detected'}
     const total = group.totals[0] ?? 0
     const missing = Array.from({length: total}, (_, i) => i + 1).filter((n) => !group.indices.has(n))
     if (missing.length > 0) {
       const expected = missing.map((n) => `${group.prefix}-${pad(n)}-of-${pad(total)}.${group.ext}`)
-      return {code: 'shards_gap', reason: `Missing shards by pattern: ${total - missing.length}/${total} present (missing ${names(expected)})`}
+      return {
+        code: 'shards_gap',
+        reason: `Missing shards by pattern: ${total - missing.length}/${total} present (missing ${names(expected)})`,
+      }
     }
   }
 

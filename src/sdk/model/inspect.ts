@@ -49,7 +49,15 @@ export interface InspectInput {
   name: string
 }
 
-const CONTEXT_KEYS = ['max_position_embeddings', 'n_positions', 'context_length', 'max_sequence_length', 'seq_len', 'n_ctx', 'max_seq_len']
+const CONTEXT_KEYS = [
+  'max_position_embeddings',
+  'n_positions',
+  'context_length',
+  'max_sequence_length',
+  'seq_len',
+  'n_ctx',
+  'max_seq_len',
+]
 
 const SENTENCE_TRANSFORMERS_FILES = ['modules.json', 'config_sentence_transformers.json', 'sentence_bert_config.json']
 const EMBEDDING_PIPELINES = new Set(['feature-extraction', 'sentence-similarity'])
@@ -68,8 +76,8 @@ export async function inspectSnapshot(input: InspectInput): Promise<SnapshotInsp
   const config = configRead.kind === 'ok' && isRecord(configRead.value) ? configRead.value : null
   const tokenizerRead = await reader.json('tokenizer_config.json')
   const tokenizerConfig = tokenizerRead.kind === 'ok' && isRecord(tokenizerRead.value) ? tokenizerRead.value : null
-  const readme = await reader.text('README.md')
-  const frontMatter = readme === null ? null : parseFrontMatter(readme.slice(0, README_MAX_BYTES))
+  const readme = await reader.text('README.md', README_MAX_BYTES)
+  const frontMatter = readme === null ? null : parseFrontMatter(readme)
 
   const {evidence, framework} = await detectFramework(input.name, frontMatter, config, present, topLevel)
   const template = await findChatTemplate(reader, tokenizerConfig)
@@ -82,7 +90,8 @@ export async function inspectSnapshot(input: InspectInput): Promise<SnapshotInsp
     capabilities: capabilitiesOf(modelType, template?.text ?? null),
     chatTemplateSource: template?.source ?? null,
     config,
-    configModelType: config && typeof config.model_type === 'string' && config.model_type !== '' ? config.model_type : null,
+    configModelType:
+      config && typeof config.model_type === 'string' && config.model_type !== '' ? config.model_type : null,
     contextLength: contextLengthOf(config),
     framework,
     frameworkEvidence: evidence,
@@ -104,7 +113,10 @@ async function detectFramework(
   topLevel: readonly SnapshotFile[],
 ): Promise<{evidence: FrameworkEvidence; framework: Framework}> {
   if (name.toLowerCase().includes('mlx-community/')) return {evidence: 'name', framework: 'MLX'}
-  if (frontMatter && (frontMatter.libraryName?.toLowerCase() === 'mlx' || frontMatter.tags.some((t) => t.toLowerCase() === 'mlx'))) {
+  if (
+    frontMatter &&
+    (frontMatter.libraryName?.toLowerCase() === 'mlx' || frontMatter.tags.some((t) => t.toLowerCase() === 'mlx'))
+  ) {
     return {evidence: 'readme', framework: 'MLX'}
   }
 
@@ -121,7 +133,8 @@ async function detectFramework(
   // An unquantized mlx-lm conversion looks like any HF checkpoint except for the metadata mlx stamps into the
   // safetensors header, so that header (not the file names) is what may claim MLX here.
   const probe = safetensors.find((f) => f.path === 'model.safetensors') ?? safetensors[0]
-  if (probe && (await safetensorsFormat(probe.absPath)) === 'mlx') return {evidence: 'safetensors_metadata', framework: 'MLX'}
+  if (probe && (await safetensorsFormat(probe.absPath)) === 'mlx')
+    return {evidence: 'safetensors_metadata', framework: 'MLX'}
   if (present.some((f) => f.path.endsWith('.safetensors') || /(^|\/)pytorch_model[^/]*\.bin$/.test(f.path))) {
     return {evidence: 'weight_files', framework: 'PyTorch'}
   }
@@ -159,7 +172,9 @@ async function findChatTemplate(
 function templateText(value: unknown): null | string {
   if (typeof value === 'string') return value.trim() ? value : null
   if (!Array.isArray(value)) return null
-  const texts = value.flatMap((entry) => (isRecord(entry) && typeof entry.template === 'string' && entry.template.trim() ? [entry.template] : []))
+  const texts = value.flatMap((entry) =>
+    isRecord(entry) && typeof entry.template === 'string' && entry.template.trim() ? [entry.template] : [],
+  )
   return texts.length > 0 ? texts.join('\n') : null
 }
 
@@ -182,7 +197,11 @@ function detectKind(
   return 'base'
 }
 
-function declaresEmbedding(frontMatter: FrontMatter | null, topLevel: readonly SnapshotFile[], present: readonly SnapshotFile[]): boolean {
+function declaresEmbedding(
+  frontMatter: FrontMatter | null,
+  topLevel: readonly SnapshotFile[],
+  present: readonly SnapshotFile[],
+): boolean {
   const pipeline = frontMatter?.pipelineTag?.toLowerCase() ?? null
   if (pipeline && EMBEDDING_PIPELINES.has(pipeline)) return true
   if (frontMatter?.libraryName?.toLowerCase() === 'sentence-transformers') return true
@@ -239,7 +258,10 @@ function quantizationOf(config: null | Record<string, unknown>): null | Quantiza
   }
 }
 
-function remoteCodeOf(config: null | Record<string, unknown>, tokenizerConfig: null | Record<string, unknown>): RemoteCodeSources {
+function remoteCodeOf(
+  config: null | Record<string, unknown>,
+  tokenizerConfig: null | Record<string, unknown>,
+): RemoteCodeSources {
   const modelFile = config?.model_file
   return {
     configAutoMap: hasEntries(config?.auto_map),
@@ -251,7 +273,12 @@ function remoteCodeOf(config: null | Record<string, unknown>, tokenizerConfig: n
 /** Tokenizer formats transformers loads without code from the model directory. */
 export function hasTokenizerFiles(topLevelPaths: readonly string[]): boolean {
   const names = new Set(topLevelPaths)
-  if (['tokenizer.json', 'tokenizer.model', 'spiece.model', 'sentencepiece.bpe.model', 'vocab.txt'].some((n) => names.has(n))) return true
+  if (
+    ['tokenizer.json', 'tokenizer.model', 'spiece.model', 'sentencepiece.bpe.model', 'vocab.txt'].some((n) =>
+      names.has(n),
+    )
+  )
+    return true
   if (names.has('vocab.json') && names.has('merges.txt')) return true
   return topLevelPaths.some((p) => p.endsWith('.tiktoken') || p === 'tiktoken.model')
 }

@@ -136,18 +136,18 @@ export const MLX_LM_MODEL_TYPES: readonly string[] = [
 
 /** model_type -> module name, applied when no architecture-specific remapping matches. */
 export const MLX_LM_MODEL_REMAPPING: Readonly<Record<string, string>> = {
-  'mistral': 'llama',
-  'llava': 'mistral3',
+  mistral: 'llama',
+  llava: 'mistral3',
   'phi-msft': 'phixtral',
-  'falcon_mamba': 'mamba',
-  'joyai_llm_flash': 'deepseek_v3',
-  'kimi_k2': 'deepseek_v3',
-  'qwen2_5_vl': 'qwen2_vl',
-  'minimax_m2': 'minimax',
-  'iquestcoder': 'llama',
-  'xverse': 'llama',
-  'gemma4_unified': 'gemma4',
-  'deepseek_v41_text': 'deepseek_v41',
+  falcon_mamba: 'mamba',
+  joyai_llm_flash: 'deepseek_v3',
+  kimi_k2: 'deepseek_v3',
+  qwen2_5_vl: 'qwen2_vl',
+  minimax_m2: 'minimax',
+  iquestcoder: 'llama',
+  xverse: 'llama',
+  gemma4_unified: 'gemma4',
+  deepseek_v41_text: 'deepseek_v41',
 }
 
 /** (model_type, architecture) -> module name; checked before MLX_LM_MODEL_REMAPPING. */

@@ -39,7 +39,10 @@ export function checkRuntimeCompatibility(input: RuntimeCompatInput): RuntimeVer
   const modelType = inspection.configModelType
   if (!modelType) return fail('model_type_missing', 'config.json missing model_type field')
   if (inspection.requiresRemoteCode) {
-    return fail('remote_code', 'Model requires custom code (model_file/auto_map); mlxk never runs code from a model directory')
+    return fail(
+      'remote_code',
+      'Model requires custom code (model_file/auto_map); mlxk never runs code from a model directory',
+    )
   }
 
   // Ahead of the model_type gate: for an embedder on an encoder (bert) "not supported" would be true but

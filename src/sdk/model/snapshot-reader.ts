@@ -45,12 +45,14 @@ export class SnapshotReader {
     return pending
   }
 
-  /** The whole file as UTF-8 (up to the cap), or null when absent or unreadable. */
-  text(path: string): Promise<null | string> {
+  /** The file as UTF-8 up to `maxBytes` (the first call's limit is the one cached), or null when unreadable. */
+  text(path: string, maxBytes = DEFAULT_MAX_BYTES): Promise<null | string> {
     let pending = this.textCache.get(path)
     if (!pending) {
       const file = this.byPath.get(path)
-      pending = file ? readHead(file.absPath, DEFAULT_MAX_BYTES).then((b) => (b ? b.toString('utf8') : null)) : Promise.resolve(null)
+      pending = file
+        ? readHead(file.absPath, maxBytes).then((b) => (b ? b.toString('utf8') : null))
+        : Promise.resolve(null)
       this.textCache.set(path, pending)
     }
 

@@ -1,6 +1,11 @@
 import {readFileSync} from 'node:fs'
 
-import {MLX_LM_ARCHITECTURE_REMAPPING, MLX_LM_MODEL_REMAPPING, MLX_LM_MODEL_TYPES, MLX_LM_VERSION} from './mlx-lm-model-types.js'
+import {
+  MLX_LM_ARCHITECTURE_REMAPPING,
+  MLX_LM_MODEL_REMAPPING,
+  MLX_LM_MODEL_TYPES,
+  MLX_LM_VERSION,
+} from './mlx-lm-model-types.js'
 import {isRecord} from './snapshot-reader.js'
 import type {SupportedModelTypes} from './types.js'
 
@@ -86,6 +91,9 @@ export function resolveModelType(
   const byArchitecture = architectures
     .map((a) => supported.architectureRemapping?.find((r) => r.modelType === modelType && r.architecture === a))
     .find((r) => r !== undefined)
-  const target = byArchitecture?.target ?? (Object.hasOwn(supported.remapping, modelType) ? supported.remapping[modelType] : undefined) ?? modelType
+  const target =
+    byArchitecture?.target ??
+    (Object.hasOwn(supported.remapping, modelType) ? supported.remapping[modelType] : undefined) ??
+    modelType
   return {supported: supported.types.includes(target), target}
 }

@@ -28,7 +28,8 @@ export class AsyncQueue<T> {
   next(): Promise<IteratorResult<T>> {
     const item = this.#items.shift()
     if (item !== undefined) return Promise.resolve({done: false, value: item})
-    if (this.#closed) return this.#failed ? Promise.reject(this.#error) : Promise.resolve({done: true, value: undefined})
+    if (this.#closed)
+      return this.#failed ? Promise.reject(this.#error) : Promise.resolve({done: true, value: undefined})
     return new Promise((resolve, reject) => {
       this.#waiter = resolve
       this.#waiterReject = reject

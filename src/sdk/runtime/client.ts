@@ -184,7 +184,10 @@ export class RuntimeClient {
    * worker's type and extra fields in `details`. Leaving the loop early or aborting `signal` cancels it on the
    * worker. The request is sent when iteration begins.
    */
-  async *generate(params: GenerateParams, options: GenerateOptions = {}): AsyncGenerator<GenerateEvent, void, undefined> {
+  async *generate(
+    params: GenerateParams,
+    options: GenerateOptions = {},
+  ): AsyncGenerator<GenerateEvent, void, undefined> {
     const {signal} = options
     signal?.throwIfAborted()
     const id = this.#newId()

@@ -73,13 +73,7 @@ export interface ShutdownRequest {
 }
 
 export type RuntimeRequest =
-  | CancelRequest
-  | GenerateRequest
-  | InfoRequest
-  | LoadRequest
-  | PingRequest
-  | ShutdownRequest
-  | UnloadRequest
+  CancelRequest | GenerateRequest | InfoRequest | LoadRequest | PingRequest | ShutdownRequest | UnloadRequest
 
 export type RequestOp = RuntimeRequest['op']
 

@@ -4,7 +4,7 @@ import type {WorkerError} from './protocol.js'
 import {describeExit, type WorkerExit} from './worker-process.js'
 
 const HINTS: Partial<Record<string, string>> = {
-  context_length_exceeded: "Shorten the prompt or use a model with a longer context",
+  context_length_exceeded: 'Shorten the prompt or use a model with a longer context',
   unsafe_model: 'mlxk never runs code shipped with a model; use a model that needs no custom code',
 }
 
@@ -18,7 +18,14 @@ export function fromWorkerError(error: WorkerError): MlxkError {
 /** The last lines of the worker's output, indented, to append to a message. */
 function outputBlock(output: string, lines = 12): string {
   if (output === '') return ''
-  return '\n' + output.split('\n').slice(-lines).map((line) => `  ${line}`).join('\n')
+  return (
+    '\n' +
+    output
+      .split('\n')
+      .slice(-lines)
+      .map((line) => `  ${line}`)
+      .join('\n')
+  )
 }
 
 function exitDetails(exit: undefined | WorkerExit, output: string, pid: number | undefined): Record<string, unknown> {
@@ -40,10 +47,14 @@ export function workerStartFailedError(
   output: string,
   pid: number | undefined,
 ): MlxkError {
-  return new MlxkError('runtime_start_failed', `The Python MLX runtime failed to start: ${reason}${outputBlock(output)}`, {
-    details: exitDetails(exit, output, pid),
-    hint: RUNTIME_SETUP_HINT,
-  })
+  return new MlxkError(
+    'runtime_start_failed',
+    `The Python MLX runtime failed to start: ${reason}${outputBlock(output)}`,
+    {
+      details: exitDetails(exit, output, pid),
+      hint: RUNTIME_SETUP_HINT,
+    },
+  )
 }
 
 export function runtimeClosedError(): MlxkError {

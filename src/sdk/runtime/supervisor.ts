@@ -51,7 +51,10 @@ export class RuntimeSupervisor {
     await client?.close()
   }
 
-  async *generate(params: GenerateParams, options: GenerateOptions = {}): AsyncGenerator<GenerateEvent, void, undefined> {
+  async *generate(
+    params: GenerateParams,
+    options: GenerateOptions = {},
+  ): AsyncGenerator<GenerateEvent, void, undefined> {
     const client = await this.client()
     yield* client.generate(params, options)
   }

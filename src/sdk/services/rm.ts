@@ -78,13 +78,13 @@ export async function prepareRemoval(options: {force: boolean; root: string; spe
 export async function executeRemoval(root: string, prepared: PreparedRemoval): Promise<RmData> {
   const {model, revision, snapshot} = prepared.resolved
   const plan = await planDelete(root, model, revision === null ? null : snapshot?.commit ?? revision)
-  await executeDelete(root, plan)
+  const result = await executeDelete(root, plan)
   const stale = plan.whole_model ? [] : await removeStaleLocks(await listLockFiles(root, model.dirName))
   const target = revision === null || plan.whole_model ? model.name : `${model.name}@${snapshot?.commit ?? revision}`
   return {
     ...prepared.data,
     action: 'deleted',
-    lock_files_cleaned: stale.length + (plan.whole_model ? plan.lock_files ?? 0 : 0),
+    lock_files_cleaned: stale.length + result.lock_files_cleaned,
     message: revision === null ? `Deleted entire model ${target}` : plan.whole_model ? `Deleted ${target} (its last revision)` : `Deleted ${target}`,
     requires_confirmation: false,
   }

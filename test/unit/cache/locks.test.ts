@@ -9,8 +9,10 @@ import {MlxkError} from '../../../src/sdk/errors.js'
 import {buildCache, tempCacheRoot} from '../../helpers/fixture-cache.js'
 
 // What Python's filelock does: flock(LOCK_EX) on the lock file, held while the process lives.
-const PYTHON_HOLDER = "import fcntl,sys,time; f=open(sys.argv[1],'w'); fcntl.flock(f, fcntl.LOCK_EX); print('ok',flush=True); time.sleep(30)"
-const PYTHON_TRY = "import fcntl,sys\nf=open(sys.argv[1],'a')\ntry:\n fcntl.flock(f, fcntl.LOCK_EX|fcntl.LOCK_NB)\n print('free')\nexcept BlockingIOError:\n print('held')"
+const PYTHON_HOLDER =
+  "import fcntl,sys,time; f=open(sys.argv[1],'w'); fcntl.flock(f, fcntl.LOCK_EX); print('ok',flush=True); time.sleep(30)"
+const PYTHON_TRY =
+  "import fcntl,sys\nf=open(sys.argv[1],'a')\ntry:\n fcntl.flock(f, fcntl.LOCK_EX|fcntl.LOCK_NB)\n print('free')\nexcept BlockingIOError:\n print('held')"
 
 async function holdWithPython(path: string): Promise<ChildProcess> {
   const child = spawn('python3', ['-c', PYTHON_HOLDER, path], {stdio: ['ignore', 'pipe', 'inherit']})
@@ -109,7 +111,10 @@ describe('cache/locks', function () {
   it('acquireLock times out with lock_timeout while Python holds the lock', async () => {
     const path = join(tempCacheRoot(), 'busy.lock')
     holders.push(await holdWithPython(path))
-    const error = await acquireLock(path, {timeoutMs: 200}).then(() => null, (caught: unknown) => caught)
+    const error = await acquireLock(path, {timeoutMs: 200}).then(
+      () => null,
+      (caught: unknown) => caught,
+    )
     expect(error).to.be.instanceOf(MlxkError)
     expect((error as MlxkError).type).to.equal('lock_timeout')
   })
@@ -118,7 +123,9 @@ describe('cache/locks', function () {
     const path = join(tempCacheRoot(), 'owner.lock')
     const script = `import {acquireLock} from ${JSON.stringify(new URL('../../../src/sdk/cache/locks.ts', import.meta.url).href)}
 await acquireLock(${JSON.stringify(path)}); console.log('locked'); setInterval(() => {}, 1000)`
-    const owner = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {stdio: ['ignore', 'pipe', 'inherit']})
+    const owner = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     holders.push(owner)
     await new Promise<void>((resolve) => owner.stdout!.once('data', () => resolve()))
     expect(pythonSees(path)).to.equal('held')
@@ -135,7 +142,10 @@ await acquireLock(${JSON.stringify(path)}); console.log('locked'); setInterval((
   it('says so when perl is missing', async () => {
     process.env.MLXK_PERL = join(tempCacheRoot(), 'no-perl')
     for (const attempt of [() => probeLocks(['/x.lock']), () => acquireLock(join(tempCacheRoot(), 'x.lock'))]) {
-      const error = await attempt().then(() => null, (caught: unknown) => caught)
+      const error = await attempt().then(
+        () => null,
+        (caught: unknown) => caught,
+      )
       expect(error).to.be.instanceOf(MlxkError)
       expect((error as MlxkError).type).to.equal('lock_helper_missing')
       expect((error as MlxkError).hint).to.match(/perl/)

@@ -46,7 +46,13 @@ describe('cache/naming', () => {
 
   describe('validateRepoId', () => {
     it('accepts ordinary ids', () => {
-      for (const id of ['mlx-community/Phi-3-mini-4k-instruct-4bit', 'gpt2', 'a.b/c_d-1', 'org/sub/model', 'x'.repeat(96)]) {
+      for (const id of [
+        'mlx-community/Phi-3-mini-4k-instruct-4bit',
+        'gpt2',
+        'a.b/c_d-1',
+        'org/sub/model',
+        'x'.repeat(96),
+      ]) {
         expect(validateRepoId(id)).to.equal(id)
       }
     })
@@ -86,7 +92,18 @@ describe('cache/naming', () => {
       expect(parseModelSpec('org/name@refs/pr/1')).to.deep.equal({base: 'org/name', revision: 'refs/pr/1'})
     })
 
-    for (const spec of ['../x', 'org/../../etc', '/etc/passwd', '~/x', 'a\\b', 'a\0b', 'org/x@ab\0', '', '@abc', 'x@']) {
+    for (const spec of [
+      '../x',
+      'org/../../etc',
+      '/etc/passwd',
+      '~/x',
+      'a\\b',
+      'a\0b',
+      'org/x@ab\0',
+      '',
+      '@abc',
+      'x@',
+    ]) {
       it(`rejects ${JSON.stringify(spec)}`, () => {
         expect(errorOf(() => parseModelSpec(spec)).type).to.equal('invalid_model_name')
       })

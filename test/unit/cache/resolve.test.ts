@@ -23,7 +23,10 @@ const upstream = [
 ]
 
 function found(resolution: Resolution): Extract<Resolution, {kind: 'found'}> {
-  expect(resolution.kind, JSON.stringify(resolution.kind === 'ambiguous' ? resolution.matches : resolution.kind)).to.equal('found')
+  expect(
+    resolution.kind,
+    JSON.stringify(resolution.kind === 'ambiguous' ? resolution.matches : resolution.kind),
+  ).to.equal('found')
   return resolution as Extract<Resolution, {kind: 'found'}>
 }
 
@@ -57,7 +60,11 @@ describe('cache/resolve', () => {
     })
 
     it('nonexistent-model → not found', () => {
-      expect(resolveModel(upstream, 'nonexistent-model')).to.deep.equal({kind: 'not_found', revision: null, spec: 'nonexistent-model'})
+      expect(resolveModel(upstream, 'nonexistent-model')).to.deep.equal({
+        kind: 'not_found',
+        revision: null,
+        spec: 'nonexistent-model',
+      })
     })
   })
 
@@ -79,7 +86,10 @@ describe('cache/resolve', () => {
     it('prefers the case-sensitive name when two names differ only in case', () => {
       const models = [model('org/Model'), model('org/model')]
       expect(found(resolveModel(models, 'org/model')).model.name).to.equal('org/model')
-      expect(resolveModel(models, 'ORG/MODEL')).to.deep.include({kind: 'ambiguous', matches: ['org/Model', 'org/model']})
+      expect(resolveModel(models, 'ORG/MODEL')).to.deep.include({
+        kind: 'ambiguous',
+        matches: ['org/Model', 'org/model'],
+      })
     })
 
     it('a bare name equal to one name part resolves; several orgs prefer mlx-community', () => {
@@ -100,7 +110,9 @@ describe('cache/resolve', () => {
     })
 
     it('a base with / is matched as a substring of the full name too', () => {
-      expect(found(resolveModel([model('mlx-community/abc-4bit'), model('org/abc')], 'community/abc')).model.name).to.equal('mlx-community/abc-4bit')
+      expect(
+        found(resolveModel([model('mlx-community/abc-4bit'), model('org/abc')], 'community/abc')).model.name,
+      ).to.equal('mlx-community/abc-4bit')
     })
 
     it('never hides test-sentinel models', () => {
@@ -114,7 +126,9 @@ describe('cache/resolve', () => {
 
     it('refuses specs that could name a path', () => {
       for (const spec of ['../etc', '/abs', 'a\\b', '']) {
-        expect(() => resolveModel(upstream, spec)).to.throw(MlxkError).with.property('type', 'invalid_model_name')
+        expect(() => resolveModel(upstream, spec))
+          .to.throw(MlxkError)
+          .with.property('type', 'invalid_model_name')
       }
     })
 
@@ -151,7 +165,9 @@ describe('cache/resolve', () => {
     })
 
     it('throws ambiguous_revision for a prefix of several commits', () => {
-      expect(() => resolveModel([m], 'org/m@ab')).to.throw(MlxkError).with.property('type', 'ambiguous_revision')
+      expect(() => resolveModel([m], 'org/m@ab'))
+        .to.throw(MlxkError)
+        .with.property('type', 'ambiguous_revision')
     })
 
     it('a revision narrows an ambiguous name only when exactly one model has it', () => {
@@ -163,7 +179,11 @@ describe('cache/resolve', () => {
     })
 
     it('a name not in the cache stays not found, keeping the revision', () => {
-      expect(resolveModel([m], 'other/x@main')).to.deep.equal({kind: 'not_found', revision: 'main', spec: 'other/x@main'})
+      expect(resolveModel([m], 'other/x@main')).to.deep.equal({
+        kind: 'not_found',
+        revision: 'main',
+        spec: 'other/x@main',
+      })
     })
   })
 })

@@ -2,7 +2,13 @@ import {expect} from 'chai'
 import {chmod, mkdir, readlink, rm, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {listSnapshotFiles, scanCache, scanModel, selectSnapshot, snapshotSizeBytes} from '../../../src/sdk/cache/scan.js'
+import {
+  listSnapshotFiles,
+  scanCache,
+  scanModel,
+  selectSnapshot,
+  snapshotSizeBytes,
+} from '../../../src/sdk/cache/scan.js'
 import type {CachedModel} from '../../../src/sdk/cache/types.js'
 import {MlxkError} from '../../../src/sdk/errors.js'
 import {
@@ -32,7 +38,7 @@ describe('cache/scan', () => {
       ])
       await mkdir(join(root, 'datasets--org--data'))
       await writeFile(join(root, 'models--a-file'), '')
-      await mkdir(join(root, '.locks'))
+      await mkdir(join(root, '.locks'), {recursive: true})
       const models = await scanCache(root)
       expect(models.map((m) => m.name)).to.deep.equal(['Alpha/m', 'alpha/m', 'org/TEST-CACHE-SENTINEL', 'zeta/m'])
     })
@@ -56,7 +62,10 @@ describe('cache/scan', () => {
     })
 
     it('stays fast for a thousand models', async () => {
-      const models = Array.from({length: 1000}, (_, i) => ({repoId: `org/m${i}`, revisions: [{files: {'config.json': `{"i":${i}}`}}]}))
+      const models = Array.from({length: 1000}, (_, i) => ({
+        repoId: `org/m${i}`,
+        revisions: [{files: {'config.json': `{"i":${i}}`}}],
+      }))
       const root = await buildCache(models)
       const started = Date.now()
       const scanned = await scanCache(root)
@@ -71,7 +80,10 @@ describe('cache/scan', () => {
       const c2 = 'b'.repeat(40)
       const root = await buildCache([
         {
-          incomplete: [{bytes: 10, etag: 'e1'}, {bytes: 5, etag: 'e2', unique: true}],
+          incomplete: [
+            {bytes: 10, etag: 'e1'},
+            {bytes: 5, etag: 'e2', unique: true},
+          ],
           repoId: 'org/model',
           revisions: [
             {commit: c1, files: {'config.json': '{}', 'model.safetensors': {size: 100}}, refs: ['main', 'v1.0']},
@@ -97,7 +109,9 @@ describe('cache/scan', () => {
     })
 
     it('counts plain snapshot files toward diskBytes', async () => {
-      const root = await buildCache([{plainFiles: true, repoId: 'org/plain', revisions: [{files: {'a.txt': 'abc', 'sub/b.txt': 'de'}}]}])
+      const root = await buildCache([
+        {plainFiles: true, repoId: 'org/plain', revisions: [{files: {'a.txt': 'abc', 'sub/b.txt': 'de'}}]},
+      ])
       const model = (await scanModel(root, 'models--org--plain')) as CachedModel
       expect(model.diskBytes).to.equal(5)
     })
@@ -135,7 +149,10 @@ describe('cache/scan', () => {
   describe('listSnapshotFiles', () => {
     it('lists relative links into blobs recursively, sorted, with sizes and blob names', async () => {
       const root = await buildCache([
-        {repoId: 'org/m', revisions: [{files: {'b.txt': 'bb', 'a/deep/x.json': '{}', 'model.safetensors': {size: 32}}}]},
+        {
+          repoId: 'org/m',
+          revisions: [{files: {'b.txt': 'bb', 'a/deep/x.json': '{}', 'model.safetensors': {size: 32}}}],
+        },
       ])
       const model = (await scanModel(root, 'models--org--m')) as CachedModel
       const files = await listSnapshotFiles(model.snapshots[0]!)
@@ -177,7 +194,9 @@ describe('cache/scan', () => {
 
   describe('snapshotSizeBytes', () => {
     it('counts a blob once even when two paths link to it', async () => {
-      const root = await buildCache([{repoId: 'org/m', revisions: [{files: {'a.txt': 'same', 'b.txt': 'same', 'c.txt': 'other!'}}]}])
+      const root = await buildCache([
+        {repoId: 'org/m', revisions: [{files: {'a.txt': 'same', 'b.txt': 'same', 'c.txt': 'other!'}}]},
+      ])
       const model = (await scanModel(root, 'models--org--m')) as CachedModel
       const files = await listSnapshotFiles(model.snapshots[0]!)
       expect(files).to.have.length(3)
@@ -185,7 +204,9 @@ describe('cache/scan', () => {
     })
 
     it('counts every plain file', async () => {
-      const root = await buildCache([{plainFiles: true, repoId: 'org/m', revisions: [{files: {'a.txt': 'same', 'b.txt': 'same'}}]}])
+      const root = await buildCache([
+        {plainFiles: true, repoId: 'org/m', revisions: [{files: {'a.txt': 'same', 'b.txt': 'same'}}]},
+      ])
       const model = (await scanModel(root, 'models--org--m')) as CachedModel
       expect(snapshotSizeBytes(await listSnapshotFiles(model.snapshots[0]!))).to.equal(8)
     })
@@ -272,10 +293,18 @@ describe('cache/scan', () => {
       const root = await buildCache([{repoId: 'mlx-community/x', revisions: [{files: shardedModelFiles(3, [2])}]}])
       const model = (await scanModel(root, 'models--mlx-community--x')) as CachedModel
       const files = await listSnapshotFiles(model.snapshots[0]!)
-      expect(files.map((f) => f.path)).to.include('model-00001-of-00003.safetensors').and.not.include('model-00002-of-00003.safetensors')
+      expect(files.map((f) => f.path))
+        .to.include('model-00001-of-00003.safetensors')
+        .and.not.include('model-00002-of-00003.safetensors')
       expect(model.refs.main).to.equal(fixtureCommit('mlx-community/x', 0))
       const mlx = mlxChatModelFiles()
-      expect(Object.keys(mlx)).to.include.members(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'README.md'])
+      expect(Object.keys(mlx)).to.include.members([
+        'config.json',
+        'model.safetensors',
+        'tokenizer.json',
+        'tokenizer_config.json',
+        'README.md',
+      ])
     })
   })
 })

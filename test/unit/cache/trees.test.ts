@@ -9,7 +9,13 @@ describe('cache/trees', () => {
   it('reads the file list huggingface_hub writes to trees/<commit>.json', async () => {
     const root = await buildCache([{repoId: 'org/m', revisions: [{files: mlxChatModelFiles()}], writeTrees: true}])
     const files = await readTreesJson(modelDirOf(root, 'org/m'), fixtureCommit('org/m', 0))
-    expect(files?.map((f) => f.path)).to.deep.equal(['README.md', 'config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'])
+    expect(files?.map((f) => f.path)).to.deep.equal([
+      'README.md',
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ])
     const weights = files?.find((f) => f.path === 'model.safetensors')
     expect(weights?.lfsSha256).to.match(/^[0-9a-f]{64}$/)
     expect(weights?.size).to.be.above(8)

@@ -9,17 +9,29 @@ describe('model/frontmatter', () => {
   })
 
   it('reads scalars with quotes stripped and trailing comments removed', () => {
-    const fm = parseFrontMatter('---\nlibrary_name: "mlx"\npipeline_tag: text-generation # why\nlicense: apache-2.0\n---\n# Card\n')
+    const fm = parseFrontMatter(
+      '---\nlibrary_name: "mlx"\npipeline_tag: text-generation # why\nlicense: apache-2.0\n---\n# Card\n',
+    )
     expect(fm).to.deep.equal({baseModels: [], libraryName: 'mlx', pipelineTag: 'text-generation', tags: []})
   })
 
   it('reads inline tag lists', () => {
-    const fm = parseFrontMatter("---\ntags: [mlx, 'text-generation', \"4-bit\"] # c\n---\n")
+    const fm = parseFrontMatter('---\ntags: [mlx, \'text-generation\', "4-bit"] # c\n---\n')
     expect(fm?.tags).to.deep.equal(['mlx', 'text-generation', '4-bit'])
   })
 
   it('reads block lists, indented or not, and stops at the next top-level key', () => {
-    const text = ['---', 'tags:', '- mlx', '  - "chat"', '', 'base_model:', '  - Qwen/Qwen3-0.6B', 'library_name: mlx', '---'].join('\n')
+    const text = [
+      '---',
+      'tags:',
+      '- mlx',
+      '  - "chat"',
+      '',
+      'base_model:',
+      '  - Qwen/Qwen3-0.6B',
+      'library_name: mlx',
+      '---',
+    ].join('\n')
     const fm = parseFrontMatter(text)
     expect(fm?.tags).to.deep.equal(['mlx', 'chat'])
     expect(fm?.baseModels).to.deep.equal(['Qwen/Qwen3-0.6B'])
@@ -27,7 +39,9 @@ describe('model/frontmatter', () => {
   })
 
   it('accepts base_model as a single string', () => {
-    expect(parseFrontMatter('---\nbase_model: meta-llama/Llama-3.2-1B\n---\n')?.baseModels).to.deep.equal(['meta-llama/Llama-3.2-1B'])
+    expect(parseFrontMatter('---\nbase_model: meta-llama/Llama-3.2-1B\n---\n')?.baseModels).to.deep.equal([
+      'meta-llama/Llama-3.2-1B',
+    ])
   })
 
   it('ignores list items and keys nested under other keys', () => {

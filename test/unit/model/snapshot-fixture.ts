@@ -43,7 +43,8 @@ export async function makeSnapshot(entries: Record<string, Entry>): Promise<Temp
   return {dir, files: await scan(dir)}
 }
 
-async function scan(dir: string, prefix = ''): Promise<SnapshotFile[]> {
+/** SnapshotFile[] for every file under `dir`, as the cache scanner would list a snapshot. */
+export async function scan(dir: string, prefix = ''): Promise<SnapshotFile[]> {
   const out: SnapshotFile[] = []
   for (const name of (await readdir(join(dir, prefix))).sort()) {
     const rel = prefix ? `${prefix}/${name}` : name

@@ -55,7 +55,11 @@ describe('runtime client (real worker)', function () {
     expect(info.device).to.be.oneOf(['cpu', 'gpu'])
     expect(info.supported_model_types).to.include.members(['llama', 'qwen2'])
     const cached = JSON.parse(await readFile(runtimeInfoCachePath(), 'utf8'))
-    expect(cached).to.include({mlx_lm_version: info.mlx_lm_version, mlx_version: info.mlx_version, python: client.python})
+    expect(cached).to.include({
+      mlx_lm_version: info.mlx_lm_version,
+      mlx_version: info.mlx_version,
+      python: client.python,
+    })
     expect(cached.device).to.equal(info.device)
     expect(cached.remapping).to.deep.equal({})
     expect(cached.supported_model_types).to.deep.equal(info.supported_model_types)
