@@ -229,6 +229,9 @@ class Worker:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlxk_runtime.worker")
     parser.add_argument("--connect", required=True, help="Unix socket path the client listens on")
+    parser.add_argument(
+        "--parent-pid", type=int, default=None, help="pid of the client; closes the race of a parent that died early"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr,
@@ -238,7 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     # Never download: only local directories are loaded.
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    threading.Thread(target=watch_parent, args=(os.getppid(),), name="mlxk-ppid", daemon=True).start()
+    parent = args.parent_pid if args.parent_pid is not None else os.getppid()
+    if os.getppid() != parent:
+        log.error("parent %d is already gone, exiting", parent)
+        return 0
+    threading.Thread(target=watch_parent, args=(parent,), name="mlxk-ppid", daemon=True).start()
     try:
         conn = Connection(args.connect)
     except OSError as e:

@@ -132,8 +132,17 @@ def test_context_length_exceeded(worker: WorkerClient) -> None:
 
 
 def test_sampling_params_and_seed_are_reproducible(worker: WorkerClient) -> None:
-    params = dict(model_id="tiny-qwen2-bpe", prompt="I am", max_tokens=12, temperature=1.5, top_p=0.95,
-                  top_k=50, min_p=0.01, repetition_penalty=1.2, seed=7)
+    params = dict(
+        model_id="tiny-qwen2-bpe",
+        prompt="I am",
+        max_tokens=12,
+        temperature=1.5,
+        top_p=0.95,
+        top_k=50,
+        min_p=0.01,
+        repetition_penalty=1.2,
+        seed=7,
+    )
     assert text_of(generate(worker, **params)) == text_of(generate(worker, **params))
 
 

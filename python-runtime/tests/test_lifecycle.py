@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import EXPECTED, MODELS_DIR
 from worker_client import WorkerClient
 
@@ -55,7 +56,8 @@ def test_worker_killed_mid_stream_is_seen_as_eof() -> None:
         client.close()
 
 
-def test_worker_exits_when_parent_dies(tmp_path: Path) -> None:
+@pytest.mark.parametrize("early", [False, True], ids=["parent-dies-later", "parent-died-before-start"])
+def test_worker_exits_when_parent_dies(tmp_path: Path, early: bool) -> None:
     """The second guard: socket still open, but the parent is gone (re-parented)."""
     import socket
 
@@ -63,13 +65,17 @@ def test_worker_exits_when_parent_dies(tmp_path: Path) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(sock_path)
     listener.listen(1)
+    args = ["-I", "-m", "mlxk_runtime.worker", "--connect", sock_path]
     launcher = (
-        "import subprocess, sys\n"
-        f"p = subprocess.Popen([sys.executable, '-I', '-m', 'mlxk_runtime.worker', '--connect', {sock_path!r}])\n"
+        "import os, subprocess, sys, time\n"
+        f"p = subprocess.Popen([sys.executable, *{args!r}, '--parent-pid', str(os.getpid())],"
+        " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
         "print(p.pid, flush=True)\n"
+        f"time.sleep({0 if early else 3})\n"
     )
     out = subprocess.run([sys.executable, "-c", launcher], capture_output=True, text=True, timeout=60)
     worker_pid = int(out.stdout.strip())
+    listener.settimeout(30)
     conn, _ = listener.accept()
     try:
         deadline = time.time() + 30

@@ -114,6 +114,4 @@ class WorkerClient:
 
 
 def text_of(events: list[dict[str, Any]], channel: str | None = None) -> str:
-    return "".join(
-        e["text"] for e in events if e["event"] == "token" and (channel is None or e["channel"] == channel)
-    )
+    return "".join(e["text"] for e in events if e["event"] == "token" and (channel is None or e["channel"] == channel))

@@ -139,9 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"check {'failed' if problems else 'passed'} in {time.perf_counter() - started:.1f}s")
         return 1 if problems else 0
     expected = build_all(args.out)
-    (args.out / "expected.json").write_text(
-        json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    (args.out / "expected.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     problems = verify_all(args.out, expected)
     write_checksums(args.out, list(expected))
     for p in problems:

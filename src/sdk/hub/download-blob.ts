@@ -130,16 +130,16 @@ async function fillParts(handle: FileHandle, state: PartialState, job: BlobJob, 
     return persisted
   }
 
-  const runPart = async (part: Part): Promise<void> => {
+  const runPart = async (part: Part, roundSignal: AbortSignal): Promise<void> => {
     let failures = 0
     const length = part.end - part.start + 1
     while (part.done < length) {
-      settings.signal.throwIfAborted()
+      roundSignal.throwIfAborted()
       const from = part.start + part.done
       try {
         await settings.pool.use(async () => {
           const idle = new AbortController()
-          const signal = AbortSignal.any([settings.signal, idle.signal])
+          const signal = AbortSignal.any([roundSignal, idle.signal])
           let timer = setTimeout(() => idle.abort(new Error('read timeout')), settings.readTimeoutMs)
           try {
             const response = await requestRange({
@@ -185,7 +185,7 @@ async function fillParts(handle: FileHandle, state: PartialState, job: BlobJob, 
           }
         })
       } catch (error) {
-        if (settings.signal.aborted) throw settings.signal.reason ?? error
+        if (roundSignal.aborted) throw roundSignal.reason ?? error
         if (error instanceof RangeIgnored) throw error
         if (error instanceof HttpStatusError && !isTransient({code: error.code, status: error.status, timedOut: false})) {
           // A signed storage URL may have expired: go back through the Hub once before giving up.
@@ -209,21 +209,32 @@ async function fillParts(handle: FileHandle, state: PartialState, job: BlobJob, 
 
         await persist(true)
         const wait = error instanceof HttpStatusError && error.retryAfterMs !== null ? error.retryAfterMs : settings.retryDelayMs(failures)
-        await sleep(wait, settings.signal)
+        await sleep(wait, roundSignal)
       }
     }
   }
 
   try {
     for (;;) {
-      try {
-        await Promise.all(state.parts.filter((part) => part.done < part.end - part.start + 1).map((part) => runPart(part)))
-        return downloaded
-      } catch (error) {
-        if (!(error instanceof RangeIgnored)) throw error
-        state.parts = planParts(state.size, state.size, 1)
-        await persist(true)
-      }
+      // One failing part stops its siblings, and nothing returns while any of them may still write.
+      const round = new AbortController()
+      const roundSignal = AbortSignal.any([settings.signal, round.signal])
+      let firstError: unknown = null
+      const results = await Promise.allSettled(
+        state.parts
+          .filter((part) => part.done < part.end - part.start + 1)
+          .map((part) =>
+            runPart(part, roundSignal).catch((error: unknown) => {
+              firstError ??= error
+              round.abort(error)
+              throw error
+            }),
+          ),
+      )
+      if (results.every((result) => result.status === 'fulfilled')) return downloaded
+      if (!(firstError instanceof RangeIgnored)) throw settings.signal.aborted ? (settings.signal.reason ?? firstError) : firstError
+      state.parts = planParts(state.size, state.size, 1)
+      await persist(true)
     }
   } finally {
     await persist(true)

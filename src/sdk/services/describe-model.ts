@@ -41,6 +41,7 @@ export async function describeModel(
     files,
     incompleteBlobs: model.incompleteBlobs,
     modelType: inspection.modelType,
+    name: model.name,
     trees,
   })
   const runtime = checkRuntimeCompatibility({files, health, inspection, supported: options.supported})
