@@ -121,3 +121,30 @@ export async function fetchFileList(params: HubApiParams & {commit: string}): Pr
 
   return files
 }
+
+/**
+ * Whether the caller may download files of the repo: a gated repo shows its model info to anyone, and only a
+ * file request answers 401/403 `GatedRepo`. The redirect is not followed; the Hub's own answer is the verdict.
+ */
+export async function probeFileAccess(params: HubApiParams & {commit: string; path: string}): Promise<void> {
+  const url = resolveUrl(params.hubUrl, params.repoId, params.commit, params.path)
+  const headers: Record<string, string> = {'Accept-Encoding': 'identity', Range: 'bytes=0-0'}
+  if (params.accessToken) headers.Authorization = `Bearer ${params.accessToken}`
+  let response: Response
+  try {
+    response = await (params.fetch ?? fetch)(url, {headers, redirect: 'manual', signal: AbortSignal.timeout(params.timeoutMs)})
+  } catch (error) {
+    const name = (error as {name?: unknown})?.name
+    throw new HubCallError(String(error), {code: null, status: null, timedOut: name === 'TimeoutError'}, {cause: error})
+  }
+
+  await response.body?.cancel().catch(() => {})
+  if (response.status >= 400) {
+    throw new HubCallError(`HTTP ${response.status}`, {code: response.headers.get('x-error-code'), status: response.status, timedOut: false})
+  }
+}
+
+/** `{hub}/{repo}/resolve/{commit}/{path}`, each path segment escaped as huggingface_hub's `hf_hub_url` does. */
+export function resolveUrl(hubUrl: string, repoId: string, commit: string, path: string): string {
+  return `${hubUrl}/${repoId}/resolve/${encodeURIComponent(commit)}/${path.split('/').map(encodeURIComponent).join('/')}`
+}
