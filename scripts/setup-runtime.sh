@@ -39,7 +39,12 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$RUNTIME"
+# A checkout installs the worker editable; an installed mlxk copies it, since its prefix is replaced on upgrade.
+if [ "${MLXK_RUNTIME_EDITABLE:-1}" = "1" ]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$RUNTIME"
+else
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$RUNTIME"
+fi
 "$VENV/bin/python" -c 'import mlxk_runtime, mlx_lm, mlx.core' >/dev/null
 echo "$HASH" > "$STAMP"
 echo "setup-runtime: ready ($VENV)"

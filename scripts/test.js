@@ -72,6 +72,10 @@ if (existsSync(join(root, 'python-runtime', 'tests'))) {
   addJunit(junit)
 }
 
+// The committed test models are rebuilt from scratch and must still behave as expected.json says (not bytes).
+if (step('test models rebuild --check', 'bash', [join(root, 'scripts', 'build-test-models.sh'), '--check'])) totals.passed += 1
+else totals.failed += 1
+
 if (!lintOk) totals.failed += 1
 if (problems.length > 0) process.stdout.write(`\nProblems:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`)
 process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`)

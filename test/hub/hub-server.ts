@@ -109,6 +109,9 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
 
   const hub = new Koa()
   const cdn = new Koa()
+  // Dropped connections are the point of several faults; Koa would log each one.
+  hub.silent = true
+  cdn.silent = true
   let hubUrl = ''
   let cdnUrl = ''
 

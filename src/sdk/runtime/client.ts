@@ -119,7 +119,8 @@ export class RuntimeClient {
     try {
       await listen(server, socketPath)
       worker = WorkerProcess.spawn({
-        args: [...WORKER_MODULE_ARGS, '--connect', socketPath],
+        // --parent-pid lets the worker notice a parent that died before it started watching.
+        args: [...WORKER_MODULE_ARGS, '--connect', socketPath, '--parent-pid', String(process.pid)],
         env: {...process.env, ...options.env},
         logger: options.logger,
         python,

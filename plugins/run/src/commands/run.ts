@@ -1,0 +1,147 @@
+import {Args, ExitCode, Flags, MlxkCommand, MlxkError} from 'mlxk/sdk'
+import {cacheRoot} from 'mlxk/sdk/cache/locate'
+import {prepareRunTarget, type RunTarget} from 'mlxk/sdk/services/run-preflight'
+import {supportedModelTypes} from 'mlxk/sdk/services/supported'
+
+import type {DisplayOptions} from '../answer-writer.js'
+import type {ChatSummary} from '../chat/chat-loop.js'
+import {type ModelSession, openModelSession} from '../model-session.js'
+import {decimalFlag} from '../number-flag.js'
+import {generateOnce} from '../one-shot.js'
+import {readPromptInput} from '../prompt-input.js'
+import type {RunData} from '../run-data.js'
+import {DEFAULT_TEMPERATURE, DEFAULT_TOP_P, samplingParams} from '../sampling.js'
+import {formatGenerationLine, formatLoadLine} from '../stats.js'
+
+type RunResult = ChatSummary | RunData
+
+export default class Run extends MlxkCommand<RunResult> {
+  static override args = {
+    model: Args.string({
+      description: 'Cached model (full or short name, `name@revision`) or the path of a model folder (./dir, /abs/dir, ~/dir).',
+      ignoreStdin: true,
+      required: true,
+    }),
+    prompt: Args.string({
+      description: 'The prompt. `-` reads it from stdin; words after `-` (or after piped input) are appended as the instruction. Omit it to chat.',
+      // stdin is read by the command itself (it may be material plus an instruction), never by oclif.
+      ignoreStdin: true,
+    }),
+  }
+  static override description = `Without a prompt and with a terminal on stdin, starts an interactive chat that keeps the conversation \
+(/help lists its commands). With a prompt, answers once, streaming the tokens to stdout.
+
+Before the Python runtime starts, the model is resolved and checked: a broken download, a model that is not MLX, an \
+unsupported architecture or one that needs custom code fails at once with the reason and what to do.
+
+Sampling defaults follow mlx-knife: temperature 0.7 and top-p 0.9. Use --temperature 0 for greedy, repeatable output. \
+Reasoning models' thinking is kept apart from the answer: shown as a <think> block when stdout is a terminal, hidden \
+when it is piped (--show-reasoning / --hide-reasoning override), and always returned as \`reasoning\` in --json.`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> Qwen3-4B "Why is the sky blue?"',
+    '<%= config.bin %> <%= command.id %> Qwen3-4B',
+    'cat notes.txt | <%= config.bin %> <%= command.id %> Qwen3-4B - "Summarise this in three bullet points"',
+    '<%= config.bin %> <%= command.id %> ./my-finetune "Hello" --temperature 0 --max-tokens 50 --json',
+  ]
+  static override flags = {
+    'chat-template': Flags.boolean({
+      allowNo: true,
+      default: true,
+      description: 'Render the prompt with the model’s chat template; --no-chat-template sends the raw text (one-shot only).',
+    }),
+    'hide-reasoning': Flags.boolean({description: 'Never print the model’s reasoning.', exclusive: ['show-reasoning']}),
+    'max-tokens': Flags.integer({description: 'Most tokens to generate per answer. Default: as many as fit in the context.', min: 1}),
+    'min-p': decimalFlag({description: 'Min-p sampling (0 = off).', max: 1, min: 0}),
+    'repetition-penalty': decimalFlag({description: 'Penalty for tokens among the last 20 (1 = off, the default).', min: 0, minExclusive: true}),
+    seed: Flags.integer({description: 'Random seed, for repeatable sampling.'}),
+    'show-reasoning': Flags.boolean({description: 'Print the model’s reasoning even when stdout is not a terminal.'}),
+    stop: Flags.string({description: 'Stop generating at this text (not included in the answer). Repeatable.', multiple: true}),
+    stream: Flags.boolean({
+      allowNo: true,
+      default: true,
+      description: 'Print tokens as they are generated; --no-stream prints the answer once it is complete.',
+    }),
+    system: Flags.string({description: 'System prompt.'}),
+    temperature: decimalFlag({default: DEFAULT_TEMPERATURE, description: 'Sampling temperature; 0 = greedy.', min: 0}),
+    'top-k': Flags.integer({description: 'Top-k sampling (0 = off).', min: 0}),
+    'top-p': decimalFlag({default: DEFAULT_TOP_P, description: 'Nucleus sampling (1 = off).', max: 1, min: 0, minExclusive: true}),
+    verbose: Flags.boolean({char: 'v', description: 'Print load time, time to first token and tokens/s to stderr.'}),
+  }
+  static override strict = false
+  static override summary = 'Chat with a model, or answer one prompt (stdin works too).'
+
+  async run(): Promise<RunResult> {
+    const {args, argv, flags, nonExistentFlags} = await this.parse(Run)
+    // strict = false would otherwise turn a mistyped flag into prompt text.
+    if (nonExistentFlags.length > 0) {
+      throw new MlxkError('CommandError', `Nonexistent flag: ${nonExistentFlags.join(', ')}`, {
+        exitCode: ExitCode.usage,
+        hint: 'See `mlxk run --help`; put `--` before a prompt that starts with a dash',
+      })
+    }
+
+    // strict = false collects unquoted prompt words (`mlxk run m why is the sky blue`); argv[0] is the model.
+    const words = (argv as string[]).slice(1)
+    if (!flags['chat-template'] && flags.system !== undefined) {
+      throw new MlxkError('CommandError', '--system needs the chat template; drop --no-chat-template or put the text in the prompt', {exitCode: ExitCode.usage})
+    }
+
+    // The model is checked first: a typo in its name should not wait for a prompt typed on stdin.
+    const target = await prepareRunTarget({root: cacheRoot(), spec: args.model, supported: supportedModelTypes()})
+    const input = await readPromptInput({json: this.jsonEnabled(), words})
+    const display = displayOptions(flags)
+    const sampling = samplingParams(flags)
+    const session = await openModelSession(target, this.logger)
+    try {
+      if (flags.verbose) process.stderr.write(formatLoadLine(target.name, session.loaded) + '\n')
+      if (input.kind === 'chat') {
+        const {runChat} = await import('../chat/chat-loop.js')
+        const summary = await runChat({display, modelName: target.name, sampling, session, stream: flags.stream, system: flags.system, verbose: flags.verbose})
+        return this.output(summary, () => '')
+      }
+
+      const data = await this.oneShot({chatTemplate: flags['chat-template'], display, prompt: input.prompt, session, spec: args.model, stream: flags.stream, system: flags.system, target, verbose: flags.verbose}, sampling)
+      return this.output(data, () => '')
+    } finally {
+      await session.client.close()
+    }
+  }
+
+  private async oneShot(
+    request: {chatTemplate: boolean; display: DisplayOptions; prompt: string; session: ModelSession; spec: string; stream: boolean; system: string | undefined; target: RunTarget; verbose: boolean},
+    sampling: ReturnType<typeof samplingParams>,
+  ): Promise<RunData> {
+    const json = this.jsonEnabled()
+    // Human output is written while generating (that is the point of streaming), so `output()` renders nothing.
+    const sink = json ? null : {stream: request.stream, write: (text: string) => void process.stdout.write(text)}
+    const result = await generateOnce({chatTemplate: request.chatTemplate, display: request.display, prompt: request.prompt, sampling, session: request.session, sink, system: request.system})
+    const {done, start} = result
+    if (request.verbose) process.stderr.write(formatGenerationLine(start, done) + '\n')
+
+    if (!json && result.onlyHiddenReasoning) {
+      process.stderr.write('[mlxk] The model produced only reasoning, which is hidden; add --show-reasoning to see it.\n')
+    }
+
+    const reasoning = result.reasoning.trim()
+    return {
+      finish_reason: done.finish_reason,
+      generation_time_s: done.timing.total_s,
+      model: request.spec,
+      prompt: request.prompt,
+      reasoning: reasoning === '' ? null : reasoning,
+      resolved: {commit: request.target.commit, kind: request.target.kind, name: request.target.name},
+      response: result.content.trim(),
+      timing: {load_time_s: request.session.loaded.load_time_s, tokens_per_s: done.timing.tokens_per_s, ttft_s: done.timing.ttft_s},
+      tokens_generated: done.usage.completion_tokens,
+      usage: {completion_tokens: done.usage.completion_tokens, prompt_tokens: done.usage.prompt_tokens},
+    }
+  }
+}
+
+/** Reasoning shows by default only on a terminal, so `mlxk run m "q" > answer.txt` holds just the answer. */
+function displayOptions(flags: {'hide-reasoning': boolean; 'show-reasoning': boolean}): DisplayOptions {
+  const tty = process.stdout.isTTY === true
+  const showReasoning = flags['show-reasoning'] || (!flags['hide-reasoning'] && tty)
+  const color = tty && process.env.NO_COLOR === undefined && process.env.FORCE_COLOR !== '0'
+  return {color, showReasoning}
+}

@@ -1,0 +1,27 @@
+import type {Logger} from 'mlxk/sdk'
+import type {RuntimeClient} from 'mlxk/sdk/runtime/client'
+import type {LoadedEvent} from 'mlxk/sdk/runtime/protocol'
+import type {RunTarget} from 'mlxk/sdk/services/run-preflight'
+
+export interface ModelSession {
+  client: RuntimeClient
+  loaded: LoadedEvent
+  /** The handle generate requests use. */
+  modelId: string
+}
+
+/**
+ * Starts the Python worker and loads the model. The runtime module is imported here, not at the top of the
+ * command, so `mlxk run --help` and every preflight error stay free of its cost. The caller owns `close()`.
+ */
+export async function openModelSession(target: RunTarget, logger: Logger): Promise<ModelSession> {
+  const {RuntimeClient} = await import('mlxk/sdk/runtime/index')
+  const client = await RuntimeClient.start({logger})
+  try {
+    const loaded = await client.load({modelId: target.name, modelPath: target.path})
+    return {client, loaded, modelId: loaded.model_id}
+  } catch (error) {
+    await client.close()
+    throw error
+  }
+}

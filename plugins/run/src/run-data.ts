@@ -1,0 +1,23 @@
+import type {FinishReason} from 'mlxk/sdk/runtime/protocol'
+
+/**
+ * `mlxk run --json` data (schemas/run.schema.json). Upstream's `model`, `prompt` and `response` keep their
+ * meaning (`model` is the spec as typed); everything else is added.
+ */
+export interface RunData {
+  finish_reason: FinishReason
+  /** Seconds from the request to the last token (the worker's `total_s`). */
+  generation_time_s: number
+  model: string
+  prompt: string
+  /** The model's reasoning (`<think>` block), trimmed; null when it produced none. Never part of `response`. */
+  reasoning: null | string
+  /** Which model actually ran. */
+  resolved: {commit: null | string; kind: 'cache' | 'workspace'; name: string}
+  /** The answer, trimmed as upstream's batch output was. */
+  response: string
+  timing: {load_time_s: number; tokens_per_s: number; ttft_s: number}
+  /** = usage.completion_tokens (upstream's schema named this field but never emitted it). */
+  tokens_generated: number
+  usage: {completion_tokens: number; prompt_tokens: number}
+}

@@ -1,0 +1,24 @@
+import type {DoneEvent, LoadedEvent, StartEvent} from 'mlxk/sdk/runtime/protocol'
+
+/** `--verbose`: one line after loading. Written to stderr so stdout stays the answer alone. */
+export function formatLoadLine(name: string, loaded: LoadedEvent): string {
+  return `[mlxk] loaded ${name} in ${seconds(loaded.load_time_s)} (${megabytes(loaded.memory_bytes)} MB, context ${loaded.context_length} tokens)`
+}
+
+/** `--verbose`: one line after each answer. */
+export function formatGenerationLine(start: StartEvent, done: DoneEvent): string {
+  const {timing, usage} = done
+  return (
+    `[mlxk] prompt ${usage.prompt_tokens} tokens, generated ${usage.completion_tokens} in ${seconds(timing.total_s)}` +
+    ` · TTFT ${seconds(timing.ttft_s)} · ${timing.tokens_per_s.toFixed(1)} tokens/s · finish ${done.finish_reason}` +
+    (start.clamped ? ` (budget clamped to ${start.max_tokens} by the context)` : '')
+  )
+}
+
+function seconds(value: number): string {
+  return `${value.toFixed(3)} s`
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1e6).toFixed(1)
+}

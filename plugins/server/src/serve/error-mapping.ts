@@ -1,0 +1,50 @@
+import {isMlxkError} from 'mlxk/sdk'
+
+import {ApiError, internal, isApiError, modelNotFound, unavailable} from './api-error.js'
+
+/** Runtime-side failures that a retry can fix: the supervisor starts a fresh worker on the next request. */
+const RUNTIME_GONE = new Set(['runtime_closed', 'runtime_missing', 'runtime_start_failed', 'worker_exited'])
+
+/** Model problems the client can act on by picking another model. */
+const MODEL_REFUSED = new Set(['model_not_runnable', 'model_unhealthy', 'unsafe_model', 'unsupported_model_type'])
+
+/**
+ * Maps whatever a handler threw onto the API's error vocabulary. SDK errors keep their stable `type` as the
+ * OpenAI `code`, so a client sees the same identifiers the CLI's JSON envelope uses.
+ */
+export function toApiError(error: unknown, context: {model?: string; inputParam?: string} = {}): ApiError {
+  if (isApiError(error)) return error
+  if (!isMlxkError(error)) return internal(error instanceof Error ? error.message : String(error))
+  const {type} = error
+  if (type === 'model_not_found' || type === 'workspace_not_found' || type === 'hash_not_found') {
+    return modelNotFound(context.model ?? '', error.message)
+  }
+
+  if (type === 'ambiguous_match') {
+    return new ApiError(400, `${error.message}; use the full name`, {code: type, param: 'model'})
+  }
+
+  if (MODEL_REFUSED.has(type)) return new ApiError(400, error.message, {code: type, param: 'model'})
+  if (type === 'context_length_exceeded') {
+    return new ApiError(400, contextMessage(error.details), {code: type, param: context.inputParam ?? 'messages'})
+  }
+
+  if (RUNTIME_GONE.has(type)) {
+    // The worker's stderr tail is for the operator's log, not for API clients.
+    return unavailable(`The model runtime is unavailable (${type}); retry the request`, type, 1)
+  }
+
+  if (type === 'model_load_failed') return internal(`The model failed to load: ${firstLine(error.message)}`, type)
+  return internal(firstLine(error.message), type)
+}
+
+function contextMessage(details: Record<string, unknown>): string {
+  const context = typeof details.context_length === 'number' ? details.context_length : undefined
+  const prompt = typeof details.prompt_tokens === 'number' ? details.prompt_tokens : undefined
+  if (context === undefined || prompt === undefined) return "The prompt does not fit in the model's context"
+  return `This model's maximum context length is ${context} tokens, but the prompt has ${prompt} tokens`
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text
+}
