@@ -1,7 +1,16 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  {ignores: ['**/lib/**', '**/node_modules/**', '.tools/**', 'python-runtime/**', 'test/fixtures/**', 'bench/.venv-*/**']},
+  {
+    ignores: [
+      '**/lib/**',
+      '**/node_modules/**',
+      '.tools/**',
+      'python-runtime/**',
+      'test/fixtures/**',
+      'bench/.venv-*/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -11,7 +11,9 @@ rmSync(join(root, '.mlxk-demo'), {force: true, recursive: true})
 mkdirSync(hub, {recursive: true})
 
 const models = existsSync(modelsDir)
-  ? readdirSync(modelsDir).filter((name) => existsSync(join(modelsDir, name, 'config.json'))).sort()
+  ? readdirSync(modelsDir)
+      .filter((name) => existsSync(join(modelsDir, name, 'config.json')))
+      .sort()
   : []
 if (models.length === 0) {
   console.error(`demo: no models in ${modelsDir}`)

@@ -23,7 +23,8 @@ export default class List extends MlxkCommand<ListData> {
   static override flags = {
     all: Flags.boolean({description: 'Show models of every framework (PyTorch, GGUF, ...), not only MLX.'}),
     filter: Flags.string({
-      description: 'Keep models where FIELD OP VALUE holds (repeatable): size>1GB, framework=mlx, type=chat, health=unhealthy, runtime=true, name~qwen.',
+      description:
+        'Keep models where FIELD OP VALUE holds (repeatable): size>1GB, framework=mlx, type=chat, health=unhealthy, runtime=true, name~qwen.',
       multiple: true,
     }),
     health: Flags.boolean({description: 'Add a health column.'}),

@@ -31,7 +31,9 @@ export default class Rm extends MlxkCommand<RmData> {
     const root = cacheRoot()
     const prepared = await prepareRemoval({force: flags.force, root, spec: args.model})
     if (flags['dry-run']) {
-      return this.output({...prepared.data, action: 'dry_run', message: `Dry run: ${prepared.data.message}`}, (d) => renderRm(d))
+      return this.output({...prepared.data, action: 'dry_run', message: `Dry run: ${prepared.data.message}`}, (d) =>
+        renderRm(d),
+      )
     }
 
     if (!flags.force) {

@@ -57,7 +57,7 @@ export function toggleAlpha(config: Config, requested: string[], enable: boolean
   const next = enable ? [...current, ...expanded] : current.filter((k) => !expanded.includes(k))
   writeAlphaConfig(next)
   const env = process.env.MLXK_ALPHA === undefined ? null : 'MLXK_ALPHA'
-  const legacy = alphaStatus('__probe__').source === 'env:MLXK2_ENABLE_ALPHA_FEATURES' ? 'MLXK2_ENABLE_ALPHA_FEATURES' : null
+  const legacy =
+    alphaStatus('__probe__').source === 'env:MLXK2_ENABLE_ALPHA_FEATURES' ? 'MLXK2_ENABLE_ALPHA_FEATURES' : null
   return {enabled: [...new Set(next)].sort(), overridden_by: env ?? legacy, plugins: expanded}
 }
-

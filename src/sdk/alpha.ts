@@ -29,7 +29,10 @@ export function alphaKey(pluginName: string): string {
 export function alphaStatus(key: string, env: NodeJS.ProcessEnv = process.env): AlphaStatus {
   const list = env.MLXK_ALPHA
   if (list !== undefined) {
-    const keys = list.split(/[\s,]+/).filter(Boolean).map((k) => k.toLowerCase())
+    const keys = list
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((k) => k.toLowerCase())
     return {enabled: keys.includes('all') || keys.includes(key), source: 'env:MLXK_ALPHA'}
   }
 
@@ -61,9 +64,13 @@ export function writeAlphaConfig(enabled: string[], env: NodeJS.ProcessEnv = pro
 }
 
 export function alphaRefusal(key: string, commandName: string): MlxkError {
-  return new MlxkError('feature_disabled', `'${commandName}' is an alpha feature of the ${key} plugin and is not enabled`, {
-    details: {plugin: key},
-    exitCode: 4,
-    hint: `Enable it with \`mlxk alpha enable ${key}\`, or for one run with MLXK_ALPHA=${key} (or MLXK_ALPHA=all).`,
-  })
+  return new MlxkError(
+    'feature_disabled',
+    `'${commandName}' is an alpha feature of the ${key} plugin and is not enabled`,
+    {
+      details: {plugin: key},
+      exitCode: 4,
+      hint: `Enable it with \`mlxk alpha enable ${key}\`, or for one run with MLXK_ALPHA=${key} (or MLXK_ALPHA=all).`,
+    },
+  )
 }

@@ -41,7 +41,9 @@ export async function runMlxk(args: string[], options: RunOptions = {}): Promise
 function parseEnvelope(stdout: string): Envelope<Record<string, unknown>> | undefined {
   try {
     const value: unknown = JSON.parse(stdout)
-    return value && typeof value === 'object' && 'status' in value ? (value as Envelope<Record<string, unknown>>) : undefined
+    return value && typeof value === 'object' && 'status' in value
+      ? (value as Envelope<Record<string, unknown>>)
+      : undefined
   } catch {
     return undefined
   }

@@ -18,9 +18,10 @@ function validator(file: string): ValidateFunction {
 /** Throws with ajv's messages unless the envelope and, on success, its data match their schemas. */
 export function assertValidEnvelope(envelope: unknown, command?: string): void {
   check(validator('envelope.schema.json'), envelope, 'envelope')
-  const e = envelope as {command: string; data: unknown; status: string}
-  const name = (command ?? e.command).replaceAll(' ', '-')
-  if (e.status === 'success' && hasSchema(`${name}.schema.json`)) check(validator(`${name}.schema.json`), e.data, `${name} data`)
+  const e = envelope as {command: null | string; data: unknown; status: string}
+  const name = (command ?? e.command ?? '').replaceAll(' ', '-')
+  if (e.status === 'success' && name && hasSchema(`${name}.schema.json`))
+    check(validator(`${name}.schema.json`), e.data, `${name} data`)
 }
 
 export function hasSchema(file: string): boolean {
@@ -28,5 +29,8 @@ export function hasSchema(file: string): boolean {
 }
 
 function check(validate: ValidateFunction, value: unknown, what: string): void {
-  if (!validate(value)) throw new Error(`${what} does not match its schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value, null, 2).slice(0, 2000)}`)
+  if (!validate(value))
+    throw new Error(
+      `${what} does not match its schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value, null, 2).slice(0, 2000)}`,
+    )
 }

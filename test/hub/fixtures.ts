@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs'
 import {lstat, readdir, readFile, readlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {buildRepo, filesFromFolder, type HubRepo, pseudoRandomBytes} from './repo-fixture.js'
+import {buildRepo, type FileSource, filesFromFolder, type HubRepo, pseudoRandomBytes} from './repo-fixture.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const TINY_MODEL = join(ROOT, 'test', 'fixtures', 'models', 'tiny-qwen2-bpe')
@@ -11,7 +11,7 @@ const TINY_MODEL = join(ROOT, 'test', 'fixtures', 'models', 'tiny-qwen2-bpe')
 export const TOKENS = {granted: 'hf_grantedTokenForTests', other: 'hf_otherUserTokenNoAccess'} as const
 
 /** Files of a small MLX model: the real tiny test model when present, else generated stand-ins. */
-async function modelFiles(): Promise<Record<string, Buffer | string>> {
+async function modelFiles(): Promise<Record<string, FileSource>> {
   if (existsSync(TINY_MODEL)) return filesFromFolder(TINY_MODEL)
   return {
     'config.json': JSON.stringify({architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', vocab_size: 64}),

@@ -95,6 +95,11 @@ function parseRange(header: string, size: number): 'unsatisfiable' | null | {end
   return {end, start}
 }
 
+/** 64 KiB slices, like a socket delivers them, so throttling and byte counting are smooth. */
+function* chunked(buffer: Buffer): Generator<Buffer> {
+  for (let offset = 0; offset < buffer.length; offset += 1 << 16) yield buffer.subarray(offset, offset + (1 << 16))
+}
+
 export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
   const repos = new Map(options.repos.map((repo) => [repo.id, repo]))
   const faults = new FaultBook()
@@ -279,7 +284,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
       file.size === 0
         ? Readable.from([])
         : file.inline
-          ? Readable.from([file.inline.subarray(start, end + 1)])
+          ? Readable.from(chunked(file.inline.subarray(start, end + 1)))
           : createReadStream(file.diskPath as string, {end, highWaterMark: 1 << 16, start})
     const shaped = source.pipe(
       shapeBody({

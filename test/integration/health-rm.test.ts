@@ -97,7 +97,11 @@ describe('rm (built CLI)', () => {
     const lockDir = join(hub, '.locks', 'models--acme--model')
     mkdirSync(lockDir, {recursive: true})
     const lockFile = join(lockDir, 'abc.lock')
-    const holder = spawn('python3', ['-c', 'import fcntl,sys,time\nf=open(sys.argv[1],"w")\nfcntl.flock(f,fcntl.LOCK_EX)\nprint("ok",flush=True)\ntime.sleep(60)', lockFile])
+    const holder = spawn('python3', [
+      '-c',
+      'import fcntl,sys,time\nf=open(sys.argv[1],"w")\nfcntl.flock(f,fcntl.LOCK_EX)\nprint("ok",flush=True)\ntime.sleep(60)',
+      lockFile,
+    ])
     try {
       await new Promise((resolve) => holder.stdout.once('data', resolve))
       const r = await runMlxk(['rm', 'acme/model', '--force', '--json'], {hubCache: hub})
@@ -105,7 +109,11 @@ describe('rm (built CLI)', () => {
       const hub2 = await twoRevisionCache()
       const lockDir2 = join(hub2, '.locks', 'models--acme--model')
       mkdirSync(lockDir2, {recursive: true})
-      const holder2 = spawn('python3', ['-c', 'import fcntl,sys,time\nf=open(sys.argv[1],"w")\nfcntl.flock(f,fcntl.LOCK_EX)\nprint("ok",flush=True)\ntime.sleep(60)', join(lockDir2, 'x.lock')])
+      const holder2 = spawn('python3', [
+        '-c',
+        'import fcntl,sys,time\nf=open(sys.argv[1],"w")\nfcntl.flock(f,fcntl.LOCK_EX)\nprint("ok",flush=True)\ntime.sleep(60)',
+        join(lockDir2, 'x.lock'),
+      ])
       await new Promise((resolve) => holder2.stdout.once('data', resolve))
       const refused = await runMlxk(['rm', 'acme/model', '--json'], {hubCache: hub2})
       holder2.kill('SIGKILL')
@@ -124,7 +132,10 @@ describe('rm (built CLI)', () => {
     const unmarked = await buildCache(hub, [{repoId: 'acme/victim', revisions: [{files: mlxChatModelFiles()}]}])
     rmSync(join(unmarked, TEST_SENTINEL), {force: true})
     writeFileSync(join(unmarked, 'keep.txt'), 'x')
-    const r = await runMlxk(['rm', 'acme/victim', '--force', '--json'], {env: {MLXK_STRICT_TEST_DELETE: '1'}, hubCache: unmarked})
+    const r = await runMlxk(['rm', 'acme/victim', '--force', '--json'], {
+      env: {MLXK_STRICT_TEST_DELETE: '1'},
+      hubCache: unmarked,
+    })
     expect(r.exitCode).to.equal(1)
     expect(r.json!.error!.type).to.equal('deletion_failed')
     expect(existsSync(join(unmarked, 'models--acme--victim'))).to.equal(true)

@@ -22,7 +22,12 @@ describe('list and show (built CLI against a fixture cache)', () => {
         // refs/main names the OLDER snapshot: it must win over the newest mtime.
         repoId: 'acme/two-revs',
         revisions: [
-          {commit: OLD, files: {...mlxChatModelFiles(), 'extra.txt': 'old'}, mtime: new Date('2024-01-01T00:00:00Z'), refs: ['main']},
+          {
+            commit: OLD,
+            files: {...mlxChatModelFiles(), 'extra.txt': 'old'},
+            mtime: new Date('2024-01-01T00:00:00Z'),
+            refs: ['main'],
+          },
           {commit: NEW, files: mlxChatModelFiles(), mtime: new Date('2025-06-01T12:00:00Z'), refs: ['dev']},
         ],
       },
@@ -35,7 +40,13 @@ describe('list and show (built CLI against a fixture cache)', () => {
     assertValidEnvelope(r.json, 'list')
     const data = r.json!.data as {count: number; models: Array<Record<string, unknown>>}
     const names = data.models.map((m) => m.name)
-    expect(names).to.deep.equal(['acme/tiny-mlx', 'acme/two-revs', 'gguf-org/Mistral-GGUF', 'meta/Llama-3-8B', 'mlx-community/Qwen3-4B-4bit'])
+    expect(names).to.deep.equal([
+      'acme/tiny-mlx',
+      'acme/two-revs',
+      'gguf-org/Mistral-GGUF',
+      'meta/Llama-3-8B',
+      'mlx-community/Qwen3-4B-4bit',
+    ])
     expect(data.count).to.equal(5)
     const byName = Object.fromEntries(data.models.map((m) => [m.name, m]))
     expect(byName['acme/tiny-mlx']).to.include({cached: true, framework: 'MLX', health: 'healthy', model_type: 'chat'})
@@ -106,7 +117,9 @@ describe('list and show (built CLI against a fixture cache)', () => {
   })
 
   it('--filter, --sort and --limit apply to JSON output too', async () => {
-    const r = await runMlxk(['list', '--json', '--filter', 'framework=mlx', '--sort', 'name:desc', '--limit', '2'], {hubCache: hub})
+    const r = await runMlxk(['list', '--json', '--filter', 'framework=mlx', '--sort', 'name:desc', '--limit', '2'], {
+      hubCache: hub,
+    })
     const names = (r.json!.data as {models: Array<{name: string}>}).models.map((m) => m.name)
     expect(names).to.deep.equal(['mlx-community/Qwen3-4B-4bit', 'acme/two-revs'])
     const bad = await runMlxk(['list', '--json', '--filter', 'bogus>1'], {hubCache: hub})

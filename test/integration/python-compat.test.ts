@@ -39,11 +39,15 @@ print(json.dumps({
   "snapshot": snapshot_download("acme/tiny-qwen2-bpe", cache_dir=root, local_files_only=True),
 }))
 `
-    const out = JSON.parse(execFileSync(PYTHON, ['-c', script, hub], {encoding: 'utf8', env: {...process.env, HF_HUB_OFFLINE: '1'}})) as Record<string, unknown>
+    const out = JSON.parse(
+      execFileSync(PYTHON, ['-c', script, hub], {encoding: 'utf8', env: {...process.env, HF_HUB_OFFLINE: '1'}}),
+    ) as Record<string, unknown>
     expect(out.warnings).to.deep.equal([])
     expect(out.refs).to.deep.equal(['main'])
     expect(out.files).to.include.members(['config.json', 'model.safetensors', 'tokenizer.json'])
-    expect(out.config).to.be.a('string').and.match(/snapshots\/[0-9a-f]{40}\/config\.json$/)
+    expect(out.config)
+      .to.be.a('string')
+      .and.match(/snapshots\/[0-9a-f]{40}\/config\.json$/)
     expect(out.snapshot).to.match(new RegExp(`snapshots/${String(out.commit)}$`))
     const show = await runMlxk(['show', 'acme/tiny-qwen2-bpe', '--json'], {hubCache: hub})
     const model = (show.json!.data as {model: {disk_bytes: number; hash: string; health: string}}).model

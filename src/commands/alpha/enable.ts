@@ -8,7 +8,10 @@ export default class AlphaEnable extends MlxkCommand<AlphaToggleData> {
   static override args = {
     plugins: Args.string({description: 'Plugin keys (run, server, push, clone) or "all".', required: true}),
   }
-  static override examples = ['<%= config.bin %> <%= command.id %> run', '<%= config.bin %> <%= command.id %> server push']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> run',
+    '<%= config.bin %> <%= command.id %> server push',
+  ]
   static override strict = false
   static override summary = 'Enable alpha plugins persistently (saved in the config dir).'
 

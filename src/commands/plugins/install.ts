@@ -5,7 +5,9 @@ import {bundledPluginNames, restoreBundled, runPluginsCommand} from '../../sdk/p
 /** Like @oclif/plugin-plugins' install, except that naming a bundled plugin the user removed restores it offline. */
 export default class PluginsInstall extends Command {
   static override aliases = ['plugins:add']
-  static override args = {plugin: Args.string({description: 'Plugin to install: a name, a path, a tarball or a git URL.', required: true})}
+  static override args = {
+    plugin: Args.string({description: 'Plugin to install: a name, a path, a tarball or a git URL.', required: true}),
+  }
   static override examples = [
     '<%= config.bin %> <%= command.id %> @mlxk/plugin-run',
     '<%= config.bin %> <%= command.id %> file:./mlxk-plugin-run-0.1.0.tgz',
@@ -25,7 +27,12 @@ export default class PluginsInstall extends Command {
     const bundled = bundledPluginNames(this.config)
     const names = argv as string[]
     const rest = names.filter((name) => !(bundled.includes(name) && restoreBundled(name) && this.restored(name)))
-    if (rest.length > 0) await runPluginsCommand(this.config, 'plugins:install', this.argv.filter((a) => !names.includes(a) || rest.includes(a)))
+    if (rest.length > 0)
+      await runPluginsCommand(
+        this.config,
+        'plugins:install',
+        this.argv.filter((a) => !names.includes(a) || rest.includes(a)),
+      )
   }
 
   private restored(name: string): true {

@@ -21,12 +21,15 @@ export default class PluginsUninstall extends Command {
     for (const name of argv as string[]) {
       if (bundled.includes(name) && !isUserInstalled(this.config, name)) {
         removeBundled(name)
-        this.log(`Uninstalled ${name} (bundled with ${this.config.bin}; \`${this.config.bin} plugins install ${name}\` restores it)`)
+        this.log(
+          `Uninstalled ${name} (bundled with ${this.config.bin}; \`${this.config.bin} plugins install ${name}\` restores it)`,
+        )
       } else {
         rest.push(name)
       }
     }
 
-    if (rest.length > 0) await runPluginsCommand(this.config, 'plugins:uninstall', [...rest, ...(flags.verbose ? ['--verbose'] : [])])
+    if (rest.length > 0)
+      await runPluginsCommand(this.config, 'plugins:uninstall', [...rest, ...(flags.verbose ? ['--verbose'] : [])])
   }
 }

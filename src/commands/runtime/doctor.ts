@@ -10,7 +10,9 @@ export default class RuntimeDoctor extends MlxkCommand<DoctorData> {
     const data = await diagnoseRuntime()
     if (!data.ok) process.exitCode = 1
     return this.output(data, (d) =>
-      d.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(8)} ${c.detail}${c.fix ? `\n      fix: ${c.fix}` : ''}`).join('\n'),
+      d.checks
+        .map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(8)} ${c.detail}${c.fix ? `\n      fix: ${c.fix}` : ''}`)
+        .join('\n'),
     )
   }
 }

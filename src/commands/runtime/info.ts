@@ -13,7 +13,8 @@ export interface RuntimeInfoData {
 }
 
 export default class RuntimeInfo extends MlxkCommand<RuntimeInfoData> {
-  static override description = 'Starts the worker once, and caches what it reports so `mlxk list` knows the runnable model types without Python.'
+  static override description =
+    'Starts the worker once, and caches what it reports so `mlxk list` knows the runnable model types without Python.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
   static override summary = 'Show the runtime: mlx and mlx-lm versions, device, supported model types.'
 

@@ -38,7 +38,9 @@ export async function publishSnapshot(options: PublishOptions): Promise<{modelDi
     assertInside(file.path)
     const blob = join(modelDir, 'blobs', file.etag)
     const temp = `${blob}.${randomBytes(4).toString('hex')}.incomplete`
-    await (options.move ? rename(file.source, temp).catch(() => copyFile(file.source, temp)) : copyFile(file.source, temp))
+    await (options.move
+      ? rename(file.source, temp).catch(() => copyFile(file.source, temp))
+      : copyFile(file.source, temp))
     await rename(temp, blob)
     const link = join(snapshotDir, file.path)
     await mkdir(dirname(link), {recursive: true})
@@ -72,7 +74,9 @@ export async function writeRef(modelDir: string, ref: string, commit: string): P
 export async function linkSnapshotFile(modelDir: string, commit: string, path: string, etag: string): Promise<boolean> {
   assertInside(path)
   const link = join(modelDir, 'snapshots', commit, path)
-  const target = relative(dirname(link), join(modelDir, 'blobs', etag)).split('\\').join('/')
+  const target = relative(dirname(link), join(modelDir, 'blobs', etag))
+    .split('\\')
+    .join('/')
   if ((await readlink(link).catch(() => null)) === target) return false
   await mkdir(dirname(link), {recursive: true})
   const tempLink = `${link}.${randomBytes(4).toString('hex')}.tmp`
@@ -127,7 +131,8 @@ export async function writeTreesJson(modelDir: string, commit: string, entries: 
 
 /** Python's `json.dump(obj, indent=1)`: one-space indent, `", "`-free separators, non-ASCII escaped as \uXXXX. */
 function pythonJsonIndent1(value: unknown): string {
-  const escape = (text: string) => JSON.stringify(text).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  const escape = (text: string) =>
+    JSON.stringify(text).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
   const walk = (node: unknown, depth: number): string => {
     if (node === null || typeof node !== 'object') return typeof node === 'string' ? escape(node) : JSON.stringify(node)
     const pad = ' '.repeat(depth + 1)
@@ -141,7 +146,13 @@ function pythonJsonIndent1(value: unknown): string {
 
 function assertInside(path: string): void {
   const normal = posix.normalize(path)
-  if (normal.startsWith('../') || normal === '..' || posix.isAbsolute(normal) || path.includes('\0') || path.includes('\\')) {
+  if (
+    normal.startsWith('../') ||
+    normal === '..' ||
+    posix.isAbsolute(normal) ||
+    path.includes('\0') ||
+    path.includes('\\')
+  ) {
     throw new MlxkError('unsafe_path', `Refusing to write ${JSON.stringify(path)} outside the snapshot`)
   }
 }

@@ -52,7 +52,7 @@ function recordingFetch(base: typeof fetch, timeoutMs: number, headerToken?: str
  * The library insists on tokens that start with `hf_` (all current Hub tokens do); any other token, e.g. a
  * proxy's, is sent as a plain header instead of failing before the request.
  */
-function credentials(params: HubApiParams): {libraryToken: {accessToken: string} | {}; headerToken: string | undefined} {
+function credentials(params: HubApiParams): {headerToken: string | undefined; libraryToken: {accessToken?: string}} {
   const token = params.accessToken
   if (!token) return {headerToken: undefined, libraryToken: {}}
   return token.startsWith('hf_') ? {headerToken: undefined, libraryToken: {accessToken: token}} : {headerToken: token, libraryToken: {}}

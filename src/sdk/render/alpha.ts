@@ -1,7 +1,9 @@
 import type {AlphaToggleData} from '../alpha-plugins.js'
 
 export function renderAlphaToggle(data: AlphaToggleData, enable: boolean): string {
-  const lines = [`${enable ? 'Enabled' : 'Disabled'}: ${data.plugins.join(', ')}. Enabled now: ${data.enabled.join(', ') || 'none'}.`]
+  const lines = [
+    `${enable ? 'Enabled' : 'Disabled'}: ${data.plugins.join(', ')}. Enabled now: ${data.enabled.join(', ') || 'none'}.`,
+  ]
   if (data.overridden_by) lines.push(`Note: ${data.overridden_by} is set and takes precedence over this setting.`)
   return lines.join('\n')
 }

@@ -16,7 +16,12 @@ export function renderList(data: ListData, view: ListView, now: Date = new Date(
   headers.push('Type')
   if (view.health) headers.push(...(view.verbose ? ['Integrity', 'Runtime', 'Reason'] : ['Health']))
   const rows = models.map((m) => {
-    const row = [displayName(m.name, view.verbose), shortHash(m.hash), formatSize(m.size_bytes), formatRelativeTime(m.last_modified, now)]
+    const row = [
+      displayName(m.name, view.verbose),
+      shortHash(m.hash),
+      formatSize(m.size_bytes),
+      formatRelativeTime(m.last_modified, now),
+    ]
     if (view.all || view.verbose) row.push(m.framework)
     row.push(m.model_type)
     if (view.health) row.push(...(view.verbose ? verboseHealth(m) : [healthCell(m)]))
@@ -24,7 +29,9 @@ export function renderList(data: ListData, view: ListView, now: Date = new Date(
   })
   const table = formatTable(headers, rows)
   const hidden = data.models.length - models.length
-  return hidden > 0 && models.length === 0 ? `${table}\n(${hidden} non-MLX model${hidden === 1 ? '' : 's'} hidden; use --all)` : table
+  return hidden > 0 && models.length === 0
+    ? `${table}\n(${hidden} non-MLX model${hidden === 1 ? '' : 's'} hidden; use --all)`
+    : table
 }
 
 function displayName(name: string, verbose: boolean): string {

@@ -14,7 +14,10 @@ export function renderShow(data: ShowData, now: Date = new Date()): string {
     `Health: ${health}`,
   ]
   if (m.reason) lines.push(`Reason: ${m.reason}`)
-  if (m.partial_download) lines.push(`Partial download: ${m.partial_download.count} file(s), ${formatSize(m.partial_download.bytes)} (resume with \`mlxk pull ${m.name}\`)`)
+  if (m.partial_download)
+    lines.push(
+      `Partial download: ${m.partial_download.count} file(s), ${formatSize(m.partial_download.bytes)} (resume with \`mlxk pull ${m.name}\`)`,
+    )
   if (data.files) {
     lines.push('', 'Files:')
     for (const f of data.files) lines.push(`  - ${f.path} (${f.type}, ${f.size})`)
@@ -22,7 +25,9 @@ export function renderShow(data: ShowData, now: Date = new Date()): string {
 
   if (data.config !== undefined) {
     lines.push('', 'Config:')
-    lines.push(data.config ? JSON.stringify(data.config, null, 2).replaceAll(/^/gm, '  ') : '  (config.json missing or invalid)')
+    lines.push(
+      data.config ? JSON.stringify(data.config, null, 2).replaceAll(/^/gm, '  ') : '  (config.json missing or invalid)',
+    )
   }
 
   if (data.metadata && !data.files && data.config === undefined) {

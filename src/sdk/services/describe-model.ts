@@ -29,7 +29,15 @@ export async function describeModel(
   const snapshot = options.snapshot === undefined ? selectSnapshot(model, options.revision ?? null) : options.snapshot
   if (!snapshot) {
     const runtime: RuntimeVerdict = {code: NO_SNAPSHOT.code, compatible: false, reason: NO_SNAPSHOT.reason}
-    const object = buildModelObject({files: [], health: NO_SNAPSHOT, inspection: null, model, runtime, sizeBytes: 0, snapshot: null})
+    const object = buildModelObject({
+      files: [],
+      health: NO_SNAPSHOT,
+      inspection: null,
+      model,
+      runtime,
+      sizeBytes: 0,
+      snapshot: null,
+    })
     return {files: [], health: NO_SNAPSHOT, inspection: null, object, runtime, snapshot: null}
   }
 
@@ -45,6 +53,14 @@ export async function describeModel(
     trees,
   })
   const runtime = checkRuntimeCompatibility({files, health, inspection, supported: options.supported})
-  const object = buildModelObject({files, health, inspection, model, runtime, sizeBytes: snapshotSizeBytes(files), snapshot})
+  const object = buildModelObject({
+    files,
+    health,
+    inspection,
+    model,
+    runtime,
+    sizeBytes: snapshotSizeBytes(files),
+    snapshot,
+  })
   return {files, health, inspection, object, runtime, snapshot}
 }

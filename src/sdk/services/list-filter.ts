@@ -52,7 +52,9 @@ export function parseFilter(text: string): Filter {
   const [, field = '', operator = '=', value = ''] = match
   const key = field.toLowerCase()
   if (!(key in FIELDS)) {
-    throw new MlxkError('invalid_filter', `Unknown filter field '${field}'`, {hint: `Fields: ${Object.keys(FIELDS).join(', ')}`})
+    throw new MlxkError('invalid_filter', `Unknown filter field '${field}'`, {
+      hint: `Fields: ${Object.keys(FIELDS).join(', ')}`,
+    })
   }
 
   if (key === 'size') parseSize(value)
@@ -63,7 +65,9 @@ export function parseSize(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
   const unit = SIZE_UNITS[match?.[2]?.toLowerCase() ?? 'x']
   if (!match || unit === undefined) {
-    throw new MlxkError('invalid_filter', `Invalid size '${text}'`, {hint: 'Use a number with an optional unit: 500MB, 1.5GB, 2GiB'})
+    throw new MlxkError('invalid_filter', `Invalid size '${text}'`, {
+      hint: 'Use a number with an optional unit: 500MB, 1.5GB, 2GiB',
+    })
   }
 
   return Number(match[1]) * unit
@@ -124,7 +128,9 @@ const DEFAULT_DESCENDING: Record<SortKey, boolean> = {
 export function parseSort(text: string): SortSpec {
   const [key = '', direction] = text.toLowerCase().split(':')
   if (!(key in DEFAULT_DESCENDING)) {
-    throw new MlxkError('invalid_sort', `Unknown sort key '${text}'`, {hint: `Sort by one of: ${Object.keys(DEFAULT_DESCENDING).join(', ')}`})
+    throw new MlxkError('invalid_sort', `Unknown sort key '${text}'`, {
+      hint: `Sort by one of: ${Object.keys(DEFAULT_DESCENDING).join(', ')}`,
+    })
   }
 
   if (direction !== undefined && direction !== 'asc' && direction !== 'desc') {

@@ -12,7 +12,14 @@ import {type FreeSpaceProbe, freeBytes} from '../hub/disk-space.js'
 import {downloadBlob, type DownloadSettings} from '../hub/download-blob.js'
 import {hubUrl, readToken} from '../hub/endpoint.js'
 import {filterPaths} from '../hub/globs.js'
-import {fetchFileList, fetchRepoInfo, HubCallError, type HubApiParams, probeFileAccess, resolveUrl} from '../hub/hub-api.js'
+import {
+  fetchFileList,
+  fetchRepoInfo,
+  HubCallError,
+  type HubApiParams,
+  probeFileAccess,
+  resolveUrl,
+} from '../hub/hub-api.js'
 import {hubErrorToMlxk} from '../hub/hub-errors.js'
 import {type PlannedFile, planPull} from '../hub/pull-plan.js'
 import type {RemoteFile, RemoteSnapshot} from '../hub/remote-file.js'
@@ -97,7 +104,9 @@ const STATUS_BY_TYPE: Record<string, DownloadStatus> = {
 
 /** Re-throws `error` as an MlxkError whose `data` carries upstream's pull fields, so `--json` shows them. */
 function withPullData(error: unknown, base: Base): never {
-  const source = isMlxkError(error) ? error : new MlxkError('download_failed', `Download failed: ${(error as Error)?.message ?? String(error)}`, {cause: error})
+  const source = isMlxkError(error)
+    ? error
+    : new MlxkError('download_failed', `Download failed: ${(error as Error)?.message ?? String(error)}`, {cause: error})
   const download_status = STATUS_BY_TYPE[source.type] ?? 'failed'
   throw new MlxkError(source.type, source.message, {
     cause: source.cause,
@@ -172,17 +181,34 @@ export async function pullModel(options: PullOptions): Promise<PullData> {
 
     if (options.dryRun) {
       const results = plan.files.map((p) => fileResult(p, p.present ? 'reused' : 'planned', 0))
-      return summary('dry_run', `Would download ${formatCount(plan.files.filter((p) => !p.present).length)} (${plan.missingBytes} bytes) of ${at}; nothing was written`, results)
+      return summary(
+        'dry_run',
+        `Would download ${formatCount(plan.files.filter((p) => !p.present).length)} (${plan.missingBytes} bytes) of ${at}; nothing was written`,
+        results,
+      )
     }
 
     await checkDiskSpace(options.root, plan.missingBytes, tuning, options.freeBytes ?? freeBytes)
     options.onEvent?.({
       commit: remote.commit,
-      files: plan.files.map((p) => ({path: p.file.path, reusedBytes: p.present ? p.file.size : p.resumable, size: p.file.size})),
+      files: plan.files.map((p) => ({
+        path: p.file.path,
+        reusedBytes: p.present ? p.file.size : p.resumable,
+        size: p.file.size,
+      })),
       model: repoId,
       type: 'plan',
     })
-    const results = await downloadAll({api, modelDir, options, plan: plan.files, remote, root: options.root, token, tuning})
+    const results = await downloadAll({
+      api,
+      modelDir,
+      options,
+      plan: plan.files,
+      remote,
+      root: options.root,
+      token,
+      tuning,
+    })
     options.onEvent?.({type: 'publishing'})
     // Python's order: the tree listing (which makes a half-linked snapshot recognisably incomplete), the links,
     // and the ref last, so nothing names this commit before every file is in place.
@@ -190,7 +216,11 @@ export async function pullModel(options: PullOptions): Promise<PullData> {
     for (const p of plan.files) await linkSnapshotFile(modelDir, remote.commit, p.file.path, p.etag)
     if (ref !== null) await writeRef(modelDir, ref, remote.commit)
     const fetched = results.filter((f) => f.status === 'downloaded').length
-    return summary('success', `Downloaded ${at}: ${formatCount(fetched)} fetched, ${formatCount(results.length - fetched)} already cached`, results)
+    return summary(
+      'success',
+      `Downloaded ${at}: ${formatCount(fetched)} fetched, ${formatCount(results.length - fetched)} already cached`,
+      results,
+    )
   } catch (error) {
     withPullData(options.signal?.aborted ? interruptedError() : error, base)
   }
@@ -201,7 +231,14 @@ function formatCount(n: number): string {
 }
 
 function fileResult(p: PlannedFile, status: PullFileResult['status'], downloaded: number, resumed = 0): PullFileResult {
-  return {bytes_downloaded: downloaded, bytes_resumed: resumed, etag: p.etag, path: p.file.path, size: p.file.size, status}
+  return {
+    bytes_downloaded: downloaded,
+    bytes_resumed: resumed,
+    etag: p.etag,
+    path: p.file.path,
+    size: p.file.size,
+    status,
+  }
 }
 
 /**
@@ -214,7 +251,8 @@ async function resolveTarget(root: string, spec: string): Promise<{repoId: strin
   try {
     parsed = parseModelSpec(spec)
   } catch (error) {
-    if (isMlxkError(error)) throw new MlxkError('ValidationError', error.message, error.hint === undefined ? {} : {hint: error.hint})
+    if (isMlxkError(error))
+      throw new MlxkError('ValidationError', error.message, error.hint === undefined ? {} : {hint: error.hint})
     throw error
   }
 
@@ -258,9 +296,13 @@ async function preflight(api: HubApiParams, tuning: PullTuning): Promise<{remote
             ? `Preflight error without HTTP code; continuing.`
             : `Preflight HTTP ${status}; continuing to download stage.`
         if (attempt >= tuning.maxRetries) {
-          throw new MlxkError('download_failed', `Cannot reach the Hub at ${new URL(api.hubUrl).host} for '${api.repoId}': ${error.message}`, {
-            hint: 'Check the network and HF_ENDPOINT, then run the same `mlxk pull` again.',
-          })
+          throw new MlxkError(
+            'download_failed',
+            `Cannot reach the Hub at ${new URL(api.hubUrl).host} for '${api.repoId}': ${error.message}`,
+            {
+              hint: 'Check the network and HF_ENDPOINT, then run the same `mlxk pull` again.',
+            },
+          )
         }
 
         await new Promise((resolve) => setTimeout(resolve, tuning.retryDelayMs(attempt + 1)))
@@ -282,10 +324,14 @@ async function checkDiskSpace(root: string, needed: number, tuning: PullTuning, 
   if (needed === 0) return
   const free = await probe(root)
   if (needed + tuning.diskMarginBytes > free) {
-    throw new MlxkError('insufficient_disk_space', `Not enough disk space: the download needs ${needed} bytes, ${free} are free.`, {
-      details: {free_bytes: free, needed_bytes: needed},
-      hint: 'Free some space (e.g. `mlxk rm` unused models) or point HF_HOME / HF_HUB_CACHE at a larger disk.',
-    })
+    throw new MlxkError(
+      'insufficient_disk_space',
+      `Not enough disk space: the download needs ${needed} bytes, ${free} are free.`,
+      {
+        details: {free_bytes: free, needed_bytes: needed},
+        hint: 'Free some space (e.g. `mlxk rm` unused models) or point HF_HOME / HF_HUB_CACHE at a larger disk.',
+      },
+    )
   }
 }
 
@@ -337,12 +383,26 @@ async function downloadAll(params: DownloadAllParams): Promise<PullFileResult[]>
     const first = group[0] as PlannedFile
     try {
       options.onEvent?.({path: first.file.path, type: 'file_start'})
-      const present = await stat(join(blobsDir, first.etag)).then((s) => s.size === first.file.size, () => false)
+      const present = await stat(join(blobsDir, first.etag)).then(
+        (s) => s.size === first.file.size,
+        () => false,
+      )
       const outcome = present
         ? null
-        : await downloadBlob({blobsDir, etag: first.etag, file: first.file, url: resolveUrl(params.api.hubUrl, remote.repoId, remote.commit, first.file.path)}, settings)
+        : await downloadBlob(
+            {
+              blobsDir,
+              etag: first.etag,
+              file: first.file,
+              url: resolveUrl(params.api.hubUrl, remote.repoId, remote.commit, first.file.path),
+            },
+            settings,
+          )
       for (const p of group) {
-        const result = outcome && p === first ? fileResult(p, 'downloaded', outcome.downloadedBytes, outcome.resumedBytes) : fileResult(p, 'reused', 0)
+        const result =
+          outcome && p === first
+            ? fileResult(p, 'downloaded', outcome.downloadedBytes, outcome.resumedBytes)
+            : fileResult(p, 'reused', 0)
         results.set(p.file.path, result)
         options.onEvent?.({path: p.file.path, status: result.status, type: 'file_done'})
       }
@@ -371,7 +431,10 @@ async function downloadAll(params: DownloadAllParams): Promise<PullFileResult[]>
       signal.throwIfAborted()
       const first = group[0] as PlannedFile
       options.onEvent?.({path: first.file.path, type: 'waiting_for_lock'})
-      await fetchUnderLock(group, await acquireLock(join(lockDir, `${first.etag}.lock`), {timeoutMs: tuning.lockWaitMs}))
+      await fetchUnderLock(
+        group,
+        await acquireLock(join(lockDir, `${first.etag}.lock`), {timeoutMs: tuning.lockWaitMs}),
+      )
     }
   }
 

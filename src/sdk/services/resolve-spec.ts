@@ -30,10 +30,14 @@ export async function resolveSpec(root: string, spec: string): Promise<ResolvedM
     }
 
     case 'revision_not_found': {
-      throw new MlxkError('hash_not_found', `Revision '${resolution.revision}' not found for model '${resolution.model.name}'`, {
-        details: {available_hashes: resolution.available},
-        hint: `Available: ${resolution.available.join(', ') || 'none'}`,
-      })
+      throw new MlxkError(
+        'hash_not_found',
+        `Revision '${resolution.revision}' not found for model '${resolution.model.name}'`,
+        {
+          details: {available_hashes: resolution.available},
+          hint: `Available: ${resolution.available.join(', ') || 'none'}`,
+        },
+      )
     }
 
     default: {

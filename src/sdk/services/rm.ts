@@ -38,7 +38,9 @@ export interface PreparedRemoval {
  */
 export async function prepareRemoval(options: {force: boolean; root: string; spec: string}): Promise<PreparedRemoval> {
   if (!existsSync(options.root)) {
-    throw new MlxkError('cache_not_found', 'Model cache directory does not exist', {hint: 'Set HF_HOME or HF_HUB_CACHE to your cache'})
+    throw new MlxkError('cache_not_found', 'Model cache directory does not exist', {
+      hint: 'Set HF_HOME or HF_HUB_CACHE to your cache',
+    })
   }
 
   const resolved = await resolveSpec(options.root, options.spec)
@@ -52,8 +54,13 @@ export async function prepareRemoval(options: {force: boolean; root: string; spe
     })
   }
 
-  const plan = await planDelete(options.root, model, resolved.revision === null ? null : resolved.snapshot?.commit ?? resolved.revision)
-  const target = resolved.revision === null ? model.name : `${model.name}@${resolved.snapshot?.commit ?? resolved.revision}`
+  const plan = await planDelete(
+    options.root,
+    model,
+    resolved.revision === null ? null : (resolved.snapshot?.commit ?? resolved.revision),
+  )
+  const target =
+    resolved.revision === null ? model.name : `${model.name}@${resolved.snapshot?.commit ?? resolved.revision}`
   const data: RmData = {
     action: 'requires_confirmation',
     expanded_name: resolved.exact ? null : model.name,
@@ -62,7 +69,7 @@ export async function prepareRemoval(options: {force: boolean; root: string; spe
     message: resolved.exact ? `Would delete ${target}` : `Would delete '${target}' (matched from '${options.spec}')`,
     model: model.name,
     plan: {
-      commit_hash: resolved.revision === null ? null : resolved.snapshot?.commit ?? null,
+      commit_hash: resolved.revision === null ? null : (resolved.snapshot?.commit ?? null),
       freed_bytes: plan.freed_bytes,
       kept_blobs: plan.kept_blobs,
       removed_blobs: plan.removed_blobs,
@@ -77,7 +84,7 @@ export async function prepareRemoval(options: {force: boolean; root: string; spe
 
 export async function executeRemoval(root: string, prepared: PreparedRemoval): Promise<RmData> {
   const {model, revision, snapshot} = prepared.resolved
-  const plan = await planDelete(root, model, revision === null ? null : snapshot?.commit ?? revision)
+  const plan = await planDelete(root, model, revision === null ? null : (snapshot?.commit ?? revision))
   const result = await executeDelete(root, plan)
   const stale = plan.whole_model ? [] : await removeStaleLocks(await listLockFiles(root, model.dirName))
   const target = revision === null || plan.whole_model ? model.name : `${model.name}@${snapshot?.commit ?? revision}`
@@ -85,7 +92,12 @@ export async function executeRemoval(root: string, prepared: PreparedRemoval): P
     ...prepared.data,
     action: 'deleted',
     lock_files_cleaned: stale.length + result.lock_files_cleaned,
-    message: revision === null ? `Deleted entire model ${target}` : plan.whole_model ? `Deleted ${target} (its last revision)` : `Deleted ${target}`,
+    message:
+      revision === null
+        ? `Deleted entire model ${target}`
+        : plan.whole_model
+          ? `Deleted ${target} (its last revision)`
+          : `Deleted ${target}`,
     requires_confirmation: false,
   }
 }

@@ -53,13 +53,20 @@ export function isWorkspaceSpec(spec: string, options: {cwd?: string; env?: Node
  * judge integrity, judge runtime compatibility. Every failure is a typed MlxkError with a hint.
  */
 export async function prepareRunTarget(options: RunPreflightOptions): Promise<RunTarget> {
-  const target = isWorkspaceSpec(options.spec, options) ? await describeWorkspace(options) : await describeCached(options)
+  const target = isWorkspaceSpec(options.spec, options)
+    ? await describeWorkspace(options)
+    : await describeCached(options)
   assertRunnable(target)
   return target
 }
 
 /** Integrity and runtime verdicts of a plain model folder, judged exactly like a cache snapshot. */
-export async function describeWorkspace(options: {cwd?: string; env?: NodeJS.ProcessEnv; spec: string; supported: SupportedModelTypes}): Promise<RunTarget> {
+export async function describeWorkspace(options: {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  spec: string
+  supported: SupportedModelTypes
+}): Promise<RunTarget> {
   const dir = expandPath(options.spec, options)
   if (!isDirectory(dir)) {
     throw new MlxkError('workspace_not_found', `No model directory at ${options.spec}`, {
@@ -68,7 +75,9 @@ export async function describeWorkspace(options: {cwd?: string; env?: NodeJS.Pro
   }
 
   // Dot-directories (.git, .cache/huggingface from `hf download --local-dir`) are tooling, not model files.
-  const files = (await listSnapshotFiles({dir})).filter((file) => !file.path.split('/').some((part) => part.startsWith('.')))
+  const files = (await listSnapshotFiles({dir})).filter(
+    (file) => !file.path.split('/').some((part) => part.startsWith('.')),
+  )
   const name = basename(dir)
   const inspection = await inspectSnapshot({dir, files, name})
   const health = await checkSnapshotHealth({dir, files, modelType: inspection.modelType})
@@ -91,25 +100,38 @@ async function describeCached(options: RunPreflightOptions): Promise<RunTarget> 
     })
   }
 
-  return {commit: snapshot.commit, health, inspection, kind: 'cache', name: resolved.model.name, path: snapshot.dir, runtime}
+  return {
+    commit: snapshot.commit,
+    health,
+    inspection,
+    kind: 'cache',
+    name: resolved.model.name,
+    path: snapshot.dir,
+    runtime,
+  }
 }
 
 /** Hints by runtime-compat code: what the user can actually do about each gate. */
 const NOT_RUNNABLE_HINTS: Record<string, string> = {
   config_missing: 'The model folder needs a config.json',
   embedding_model: 'Embedding models produce vectors, not text; pick a text-generation model',
-  framework: 'mlxk runs MLX models: use an MLX conversion (e.g. from mlx-community) or convert it with `mlx_lm.convert`',
+  framework:
+    'mlxk runs MLX models: use an MLX conversion (e.g. from mlx-community) or convert it with `mlx_lm.convert`',
   legacy_format: 'Re-convert the model with a current `mlx_lm.convert`',
   model_type_missing: 'The config.json needs a model_type',
   remote_code: 'mlxk never runs code shipped with a model; use a model that needs no custom code',
-  unsupported_model_type: 'Update the runtime (`mlxk runtime setup`) or pick a model whose architecture mlx-lm supports',
+  unsupported_model_type:
+    'Update the runtime (`mlxk runtime setup`) or pick a model whose architecture mlx-lm supports',
   weights_not_loadable: 'mlx-lm loads only model*.safetensors at the top of the folder; use an MLX conversion',
 }
 
 function assertRunnable(target: RunTarget): void {
   const label = target.kind === 'workspace' ? `Model folder '${target.name}'` : `Model '${target.name}'`
   if (!target.health.healthy) {
-    const repair = target.kind === 'cache' ? `Check it with \`mlxk health ${target.name}\`; download it again with \`mlxk pull ${target.name}\`` : 'Complete or replace the files in the folder'
+    const repair =
+      target.kind === 'cache'
+        ? `Check it with \`mlxk health ${target.name}\`; download it again with \`mlxk pull ${target.name}\``
+        : 'Complete or replace the files in the folder'
     throw new MlxkError('model_unhealthy', `${label} is not healthy: ${target.health.reason}`, {
       details: {code: target.health.code},
       hint: repair,
@@ -117,10 +139,14 @@ function assertRunnable(target: RunTarget): void {
   }
 
   if (!target.runtime.compatible) {
-    throw new MlxkError('model_not_runnable', `${label} cannot run with mlx-lm: ${target.runtime.reason ?? target.runtime.code}`, {
-      details: {code: target.runtime.code, framework: target.inspection.framework},
-      hint: NOT_RUNNABLE_HINTS[target.runtime.code] ?? 'Pick another model (`mlxk list` shows the runnable ones)',
-    })
+    throw new MlxkError(
+      'model_not_runnable',
+      `${label} cannot run with mlx-lm: ${target.runtime.reason ?? target.runtime.code}`,
+      {
+        details: {code: target.runtime.code, framework: target.inspection.framework},
+        hint: NOT_RUNNABLE_HINTS[target.runtime.code] ?? 'Pick another model (`mlxk list` shows the runnable ones)',
+      },
+    )
   }
 }
 

@@ -30,16 +30,31 @@ export async function diagnoseRuntime(env: NodeJS.ProcessEnv = process.env): Pro
   checks.push(
     SUPPORTED_PLATFORMS.has(platform)
       ? {detail: platform, fix: null, name: 'platform', ok: true}
-      : {detail: `${platform} has no mlx wheel`, fix: 'Use macOS on Apple silicon, or Linux (x86_64/arm64) for the CPU backend', name: 'platform', ok: false},
+      : {
+          detail: `${platform} has no mlx wheel`,
+          fix: 'Use macOS on Apple silicon, or Linux (x86_64/arm64) for the CPU backend',
+          name: 'platform',
+          ok: false,
+        },
   )
   const bootstrap = env.MLXK_PYTHON_BOOTSTRAP || 'python3'
   const version = await pythonVersion(bootstrap)
   checks.push(
     version === null
-      ? {detail: `${bootstrap} not found`, fix: 'Install Python 3.11 or newer (e.g. `brew install python@3.12`)', name: 'python3', ok: false}
+      ? {
+          detail: `${bootstrap} not found`,
+          fix: 'Install Python 3.11 or newer (e.g. `brew install python@3.12`)',
+          name: 'python3',
+          ok: false,
+        }
       : version.ok
         ? {detail: `${bootstrap} ${version.text}`, fix: null, name: 'python3', ok: true}
-        : {detail: `${bootstrap} ${version.text} is older than 3.11`, fix: 'Install Python 3.11 or newer and set MLXK_PYTHON_BOOTSTRAP to it', name: 'python3', ok: false},
+        : {
+            detail: `${bootstrap} ${version.text} is older than 3.11`,
+            fix: 'Install Python 3.11 or newer and set MLXK_PYTHON_BOOTSTRAP to it',
+            name: 'python3',
+            ok: false,
+          },
   )
   const target = runtimeVenvTarget(env)
   let python: null | string = null
@@ -52,13 +67,30 @@ export async function diagnoseRuntime(env: NodeJS.ProcessEnv = process.env): Pro
   }
 
   if (python) {
-    const imports = await run(python, ['-I', '-c', 'import mlx.core, mlx_lm, mlxk_runtime; print(mlx_lm.__version__)'], {env: {...env}}).then(
+    const imports = await run(
+      python,
+      ['-I', '-c', 'import mlx.core, mlx_lm, mlxk_runtime; print(mlx_lm.__version__)'],
+      {env: {...env}},
+    ).then(
       (r) => ({detail: `mlx-lm ${r.stdout.trim()}`, ok: true}),
-      (error: {stderr?: string}) => ({detail: (error.stderr ?? '').trim().split('\n').at(-1) ?? 'import failed', ok: false}),
+      (error: {stderr?: string}) => ({
+        detail: (error.stderr ?? '').trim().split('\n').at(-1) ?? 'import failed',
+        ok: false,
+      }),
     )
-    checks.push({...imports, fix: imports.ok ? null : `mlxk runtime setup   (repairs ${target.venv})`, name: 'imports', ok: imports.ok})
+    checks.push({
+      ...imports,
+      fix: imports.ok ? null : `mlxk runtime setup   (repairs ${target.venv})`,
+      name: 'imports',
+      ok: imports.ok,
+    })
   } else if (existsSync(target.venv)) {
-    checks.push({detail: `${target.venv} exists but has no working python`, fix: `rm -rf '${target.venv}' && mlxk runtime setup`, name: 'imports', ok: false})
+    checks.push({
+      detail: `${target.venv} exists but has no working python`,
+      fix: `rm -rf '${target.venv}' && mlxk runtime setup`,
+      name: 'imports',
+      ok: false,
+    })
   }
 
   return {checks, ok: checks.every((c) => c.ok)}

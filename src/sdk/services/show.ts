@@ -47,9 +47,15 @@ export interface ShowOptions {
 
 export async function showModel(options: ShowOptions): Promise<ShowData> {
   const resolved = await resolveSpec(options.root, options.spec)
-  const description = await describeModel(resolved.model, {snapshot: resolved.snapshot, supported: supportedModelTypes()})
+  const description = await describeModel(resolved.model, {
+    snapshot: resolved.snapshot,
+    supported: supportedModelTypes(),
+  })
   const config = description.inspection?.config ?? null
-  const data: ShowData = {metadata: metadataOf(config, description.inspection?.quantization ?? null), model: description.object}
+  const data: ShowData = {
+    metadata: metadataOf(config, description.inspection?.quantization ?? null),
+    model: description.object,
+  }
   if (options.files) data.files = description.files.map((f) => showFile(f))
   if (options.config) data.config = config
   return data

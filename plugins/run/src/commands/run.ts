@@ -71,16 +71,9 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
   static override summary = 'Chat with a model, or answer one prompt (stdin works too).'
 
   async run(): Promise<RunResult> {
-    const {args, argv, flags, nonExistentFlags} = await this.parse(Run)
-    // strict = false would otherwise turn a mistyped flag into prompt text.
-    if (nonExistentFlags.length > 0) {
-      throw new MlxkError('CommandError', `Nonexistent flag: ${nonExistentFlags.join(', ')}`, {
-        exitCode: ExitCode.usage,
-        hint: 'See `mlxk run --help`; put `--` before a prompt that starts with a dash',
-      })
-    }
-
+    const {args, argv, flags} = await this.parse(Run)
     // strict = false collects unquoted prompt words (`mlxk run m why is the sky blue`); argv[0] is the model.
+    // oclif still refuses unknown flags, so a mistyped flag never becomes prompt text.
     const words = (argv as string[]).slice(1)
     if (!flags['chat-template'] && flags.system !== undefined) {
       throw new MlxkError('CommandError', '--system needs the chat template; drop --no-chat-template or put the text in the prompt', {exitCode: ExitCode.usage})

@@ -1,0 +1,186 @@
+import type {ChatMessage, GenerateParams, SamplingParams} from 'mlxk/sdk/runtime/index'
+
+import {unsupported} from '../api-error.js'
+
+/** The request fields mlxk reads, as the schemas in `schemas/openai/` have already checked them. */
+export interface SamplingFields {
+  frequency_penalty?: null | number
+  logit_bias?: null | Record<string, number>
+  max_tokens?: null | number
+  min_p?: null | number
+  model: string
+  n?: null | number
+  presence_penalty?: null | number
+  repetition_penalty?: null | number
+  seed?: null | number
+  stop?: null | string | string[]
+  stream?: boolean | null
+  stream_options?: null | {include_usage?: boolean | null}
+  temperature?: null | number
+  top_k?: null | number
+  top_p?: null | number
+}
+
+export interface ContentPart {
+  text?: string
+  type: string
+}
+
+export interface ChatRequestMessage {
+  content?: ContentPart[] | null | string
+  name?: string
+  role: 'assistant' | 'developer' | 'function' | 'system' | 'tool' | 'user'
+  tool_calls?: unknown
+}
+
+export interface ChatRequest extends SamplingFields {
+  audio?: null | object
+  functions?: null | unknown[]
+  logprobs?: boolean | null
+  max_completion_tokens?: null | number
+  messages: ChatRequestMessage[]
+  modalities?: null | string[]
+  response_format?: null | {type: string}
+  tool_choice?: null | object | string
+  tools?: null | unknown[]
+  top_logprobs?: null | number
+}
+
+export interface CompletionRequest extends SamplingFields {
+  best_of?: null | number
+  echo?: boolean | null
+  logprobs?: null | number
+  prompt: string | unknown[]
+  suffix?: null | string
+}
+
+/** Server-wide defaults for what a request leaves out. */
+export interface SamplingDefaults {
+  /** `--max-tokens`; unset: half the model's context (upstream's guard against one request holding the model). */
+  maxTokens?: number | undefined
+  temperature: number
+  topP: number
+}
+
+/**
+ * Rejects what would change the output and is not implemented (decisions.md, Server). Explicit defaults
+ * (`n: 1`, `tools: []`, `presence_penalty: 0`, `logprobs: false`) pass: they ask for nothing different.
+ */
+export function rejectUnsupportedCommon(body: SamplingFields): void {
+  if ((body.n ?? 1) !== 1) throw unsupported('n', 'Only n=1 is supported: the server generates one choice per request')
+  for (const param of ['presence_penalty', 'frequency_penalty'] as const) {
+    if ((body[param] ?? 0) !== 0) {
+      throw unsupported(param, `${param} is not supported by the MLX runtime yet; omit it or send 0`)
+    }
+  }
+
+  if (body.logit_bias && Object.keys(body.logit_bias).length > 0) {
+    throw unsupported('logit_bias', 'logit_bias is not supported; omit it or send {}')
+  }
+}
+
+export function rejectUnsupportedChat(body: ChatRequest): void {
+  rejectUnsupportedCommon(body)
+  if (body.tools && body.tools.length > 0) throw unsupported('tools', 'Tool calling is not supported by this server')
+  if (body.functions && body.functions.length > 0) {
+    throw unsupported('functions', 'Function calling is not supported by this server')
+  }
+
+  if (body.tool_choice !== undefined && body.tool_choice !== null && body.tool_choice !== 'none' && body.tool_choice !== 'auto') {
+    throw unsupported('tool_choice', 'Tool calling is not supported by this server; tool_choice must be "none" or "auto"')
+  }
+
+  const format = body.response_format?.type
+  if (format !== undefined && format !== 'text') {
+    throw unsupported('response_format', `response_format '${format}' is not enforced by this server; only 'text' is supported`)
+  }
+
+  if (body.logprobs === true) throw unsupported('logprobs', 'logprobs are not supported yet; omit it or send false')
+  if ((body.top_logprobs ?? 0) > 0) throw unsupported('top_logprobs', 'top_logprobs are not supported yet')
+  if (body.modalities?.some((m) => m !== 'text')) throw unsupported('modalities', 'Only text output is supported')
+  if (body.audio) throw unsupported('audio', 'Audio output is not supported')
+  for (const [i, message] of body.messages.entries()) {
+    if (message.role === 'tool' || message.role === 'function' || message.tool_calls !== undefined) {
+      throw unsupported(`messages[${i}]`, 'Tool messages and tool calls are not supported by this server')
+    }
+
+    if (Array.isArray(message.content)) {
+      for (const [j, part] of message.content.entries()) {
+        if (part.type !== 'text') {
+          throw unsupported(`messages[${i}].content[${j}]`, `Content parts of type '${part.type}' are not supported; only text`)
+        }
+      }
+    }
+  }
+}
+
+export function rejectUnsupportedCompletion(body: CompletionRequest): void {
+  rejectUnsupportedCommon(body)
+  if ((body.best_of ?? 1) !== 1) throw unsupported('best_of', 'Only best_of=1 is supported')
+  if (body.suffix) throw unsupported('suffix', 'suffix (insertion) is not supported')
+  if (body.logprobs !== undefined && body.logprobs !== null) {
+    throw unsupported('logprobs', 'logprobs are not supported yet; omit it or send null')
+  }
+
+  if (Array.isArray(body.prompt)) {
+    if (body.prompt.length !== 1 || typeof body.prompt[0] !== 'string') {
+      throw unsupported('prompt', 'prompt must be one string (or a list holding one string); batches and token ids are not supported')
+    }
+  }
+}
+
+/** The prompt text of a completion request whose prompt passed `rejectUnsupportedCompletion`. */
+export function promptText(body: CompletionRequest): string {
+  return typeof body.prompt === 'string' ? body.prompt : String(body.prompt[0])
+}
+
+export function chatMessages(body: ChatRequest): ChatMessage[] {
+  return body.messages.map((m) => ({
+    content: typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text ?? '').join(''),
+    // OpenAI's newer name for the system role; chat templates only know `system`.
+    role: m.role === 'developer' ? 'system' : m.role,
+  }))
+}
+
+/**
+ * Sampling for the runtime. An explicit max_tokens is honoured (the runtime clamps it to what fits); without
+ * one the server caps at half the context, so a single request cannot hold the model for its whole context.
+ */
+export function samplingParams(
+  body: SamplingFields & {max_completion_tokens?: null | number},
+  contextLength: number,
+  defaults: SamplingDefaults,
+): SamplingParams {
+  const requested = body.max_completion_tokens ?? body.max_tokens ?? defaults.maxTokens
+  const temperature = body.temperature ?? defaults.temperature
+  const topP = body.top_p ?? defaults.topP
+  const params: SamplingParams = {
+    max_tokens: requested ?? Math.max(1, Math.floor(contextLength / 2)),
+    // top_p 0 keeps only the most likely token: greedy, which the runtime spells temperature 0.
+    temperature: topP === 0 ? 0 : temperature,
+    top_p: topP === 0 ? 1 : topP,
+  }
+  if (body.top_k !== undefined && body.top_k !== null) params.top_k = body.top_k
+  if (body.min_p !== undefined && body.min_p !== null) params.min_p = body.min_p
+  if (body.repetition_penalty !== undefined && body.repetition_penalty !== null) {
+    params.repetition_penalty = body.repetition_penalty
+  }
+
+  if (body.seed !== undefined && body.seed !== null) params.seed = body.seed
+  const stop = typeof body.stop === 'string' ? [body.stop] : (body.stop ?? [])
+  if (stop.length > 0) params.stop = stop
+  return params
+}
+
+export function chatParams(body: ChatRequest, modelId: string, contextLength: number, defaults: SamplingDefaults): GenerateParams {
+  return {...samplingParams(body, contextLength, defaults), messages: chatMessages(body), model_id: modelId}
+}
+
+export function completionParams(
+  body: CompletionRequest,
+  modelId: string,
+  contextLength: number,
+  defaults: SamplingDefaults,
+): GenerateParams {
+  return {...samplingParams(body, contextLength, defaults), model_id: modelId, prompt: promptText(body)}
+}

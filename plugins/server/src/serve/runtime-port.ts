@@ -1,0 +1,18 @@
+import type {GenerateEvent, GenerateParams, LoadedEvent} from 'mlxk/sdk/runtime/index'
+
+/**
+ * What the server needs from the MLX runtime. The real one wraps the SDK's RuntimeSupervisor
+ * (supervised-runtime.ts); unit tests pass a fake so queueing and eviction are tested without Python.
+ */
+export interface RuntimePort {
+  close(): Promise<void>
+  generate(params: GenerateParams, options: {signal?: AbortSignal}): AsyncIterable<GenerateEvent>
+  load(params: {modelId: string; modelPath: string}): Promise<LoadedEvent>
+  /** The current worker's pid, when one is running. */
+  readonly pid: number | undefined
+  /** How many times a dead worker was replaced. */
+  readonly restarts: number
+  /** Kills the worker at once (second signal): no graceful protocol shutdown, no orphan either. */
+  kill(): void
+  unload(modelId: string): Promise<unknown>
+}

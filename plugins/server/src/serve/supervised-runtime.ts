@@ -1,0 +1,93 @@
+import type {Logger} from 'mlxk/sdk'
+import {
+  type GenerateEvent,
+  type GenerateParams,
+  type LoadedEvent,
+  type RuntimeClient,
+  RuntimeSupervisor,
+} from 'mlxk/sdk/runtime/index'
+
+import type {RuntimePort} from './runtime-port.js'
+
+/**
+ * The SDK's supervisor plus two things a long-running server needs: the current worker's pid (for /health and
+ * the immediate-exit path) and sole ownership of SIGINT/SIGTERM.
+ *
+ * The SDK's RuntimeClient registers its own signal handler that shuts the worker down on the first Ctrl-C,
+ * which would cancel every in-flight generation before the server's grace period even starts. Until the SDK
+ * lets a caller opt out, every freshly started client's handlers are removed here; the server's shutdown
+ * (signals.ts) closes the runtime itself, and the socket EOF still ends the worker if we die.
+ */
+export class SupervisedRuntime implements RuntimePort {
+  #client: RuntimeClient | undefined
+  readonly #keep: ReadonlySet<(...args: unknown[]) => void>
+  readonly #supervisor: RuntimeSupervisor
+
+  constructor(options: {env?: Record<string, string>; logger?: Logger}) {
+    this.#supervisor = new RuntimeSupervisor({
+      ...(options.env ? {env: options.env} : {}),
+      ...(options.logger ? {logger: options.logger} : {}),
+    })
+    this.#keep = new Set([...process.listeners('SIGINT'), ...process.listeners('SIGTERM')])
+  }
+
+  get pid(): number | undefined {
+    return this.#client?.alive ? this.#client.pid : undefined
+  }
+
+  get restarts(): number {
+    return this.#supervisor.restarts
+  }
+
+  async close(): Promise<void> {
+    await this.#supervisor.close()
+  }
+
+  async *generate(params: GenerateParams, options: {signal?: AbortSignal}): AsyncGenerator<GenerateEvent, void, undefined> {
+    const client = await this.#current()
+    yield* client.generate(params, options.signal ? {signal: options.signal} : {})
+  }
+
+  kill(): void {
+    const pid = this.#client?.pid
+    if (pid === undefined || !this.#client?.alive) return
+    for (const target of [-pid, pid]) {
+      try {
+        // The worker runs in its own process group; killing the group takes anything it started with it.
+        process.kill(target, 'SIGKILL')
+        return
+      } catch {
+        // Not a group leader any more, or already gone: try the pid itself, then give up.
+      }
+    }
+  }
+
+  async load(params: {modelId: string; modelPath: string}): Promise<LoadedEvent> {
+    await this.#current()
+    return this.#supervisor.load(params)
+  }
+
+  async unload(modelId: string): Promise<unknown> {
+    await this.#current()
+    return this.#supervisor.unload(modelId)
+  }
+
+  /** Starts or restarts the worker through the supervisor (which reloads models after a crash). */
+  async #current(): Promise<RuntimeClient> {
+    const client = await this.#supervisor.client()
+    if (client !== this.#client) {
+      this.#client = client
+      this.#dropForeignSignalHandlers()
+    }
+
+    return client
+  }
+
+  #dropForeignSignalHandlers(): void {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      for (const listener of process.listeners(signal)) {
+        if (!this.#keep.has(listener as (...args: unknown[]) => void)) process.off(signal, listener)
+      }
+    }
+  }
+}

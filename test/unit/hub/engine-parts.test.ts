@@ -1,0 +1,70 @@
+import {expect} from 'chai'
+
+import {filterPaths} from '../../../src/sdk/hub/globs.js'
+import {hubErrorToMlxk} from '../../../src/sdk/hub/hub-errors.js'
+import {decodeTrailer, encodeTrailer, partialName, planParts, TRAILER_BYTES} from '../../../src/sdk/hub/partial-file.js'
+import {formatDuration, progressLine} from '../../../src/sdk/progress/rate.js'
+
+describe('download engine parts', () => {
+  describe('globs (Python fnmatch semantics)', () => {
+    const files = ['config.json', 'model-00001-of-00002.safetensors', 'sub/dir/x.json', 'README.md', 'onnx/model.onnx'].map((path) => ({path}))
+    const pick = (include?: string[], exclude?: string[]) => filterPaths(files, include, exclude).map((f) => f.path)
+
+    it('`*` crosses directories; no patterns keeps everything', () => {
+      expect(pick(['*.json'])).to.deep.equal(['config.json', 'sub/dir/x.json'])
+      expect(pick()).to.have.length(5)
+    })
+
+    it('a trailing slash means the whole folder; exclude wins over include', () => {
+      expect(pick(undefined, ['onnx/', 'sub/'])).to.deep.equal(['config.json', 'model-00001-of-00002.safetensors', 'README.md'])
+      expect(pick(['*'], ['*.md'])).not.to.include('README.md')
+      expect(pick(['model-0000[1-2]-of-*'])).to.deep.equal(['model-00001-of-00002.safetensors'])
+    })
+  })
+
+  describe('partial file trailer', () => {
+    it('splits into bounded parts that cover the file exactly', () => {
+      const parts = planParts(10_000_001, 1_000_000, 4)
+      expect(parts).to.have.length(4)
+      expect(parts[0]!.start).to.equal(0)
+      expect(parts.at(-1)!.end).to.equal(10_000_000)
+      for (let i = 1; i < parts.length; i++) expect(parts[i]!.start).to.equal(parts[i - 1]!.end + 1)
+      expect(planParts(100, 1_000_000, 16)).to.have.length(1)
+      expect(planParts(0, 1, 1)).to.deep.equal([])
+    })
+
+    it('round-trips, and rejects a trailer for another blob or size', () => {
+      const state = {etag: 'abc', parts: planParts(5000, 1000, 5).map((p, i) => ({...p, done: i * 10})), size: 5000}
+      const buffer = encodeTrailer(state)
+      expect(buffer.length).to.equal(TRAILER_BYTES)
+      expect(decodeTrailer(buffer, 'abc', 5000)).to.deep.equal(state)
+      expect(decodeTrailer(buffer, 'other', 5000)).to.equal(null)
+      expect(decodeTrailer(buffer, 'abc', 5001)).to.equal(null)
+      expect(decodeTrailer(Buffer.alloc(TRAILER_BYTES), 'abc', 5000)).to.equal(null)
+    })
+
+    it('names the partial file in the form huggingface_hub 2.4 and mlxk health recognise', () => {
+      expect(partialName('e3b0c442')).to.match(/^e3b0c442\.[0-9a-f]{8}\.incomplete$/)
+    })
+  })
+
+  describe('Hub error mapping', () => {
+    const context = (hasToken: boolean) => ({hasToken, repoId: 'o/m', revision: 'main'})
+    it('maps the X-Error-Code answers and leaves transient ones to retry', () => {
+      expect(hubErrorToMlxk({code: 'GatedRepo', status: 403, timedOut: false}, context(true))?.type).to.equal('access_denied')
+      expect(hubErrorToMlxk({code: 'RepoNotFound', status: 401, timedOut: false}, context(false))?.type).to.equal('access_denied')
+      expect(hubErrorToMlxk({code: 'RepoNotFound', status: 404, timedOut: false}, context(true))?.type).to.equal('model_not_found')
+      expect(hubErrorToMlxk({code: 'RevisionNotFound', status: 404, timedOut: false}, context(false))?.type).to.equal('revision_not_found')
+      expect(hubErrorToMlxk({code: null, status: 503, timedOut: false}, context(false))).to.equal(null)
+      expect(hubErrorToMlxk({code: null, status: null, timedOut: true}, context(false))).to.equal(null)
+    })
+  })
+
+  describe('progress text', () => {
+    it('shows bytes, speed and ETA', () => {
+      expect(progressLine(5_000_000, 10_000_000, 1_000_000)).to.equal('5.0MB/10.0MB  1.0MB/s  ETA 5s')
+      expect(formatDuration(3725)).to.equal('1h02m')
+      expect(progressLine(0, 10, 0)).to.match(/ETA --$/)
+    })
+  })
+})
