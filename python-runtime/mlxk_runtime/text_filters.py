@@ -67,16 +67,20 @@ class ReasoningSplitter:
     def feed(self, text: str) -> list[tuple[str, str]]:
         self._pending += text
         chunks: list[tuple[str, str]] = []
+        markers = [self.start, self.end]
         while True:
-            marker = self._marker()
-            i = self._pending.find(marker)
-            if i < 0:
+            found = [(i, m) for m in markers if (i := self._pending.find(m)) >= 0]
+            if not found:
                 break
+            i, marker = min(found)
             if i > 0:
                 chunks.append((self._channel(), self._pending[:i]))
             self._pending = self._pending[i + len(marker) :]
-            self.in_reasoning = not self.in_reasoning
-        keep = held_prefix_len(self._pending, [self._marker()])
+            # A stray marker (a second </think> after the answer began) is dropped without switching channels:
+            # markers never reach the client.
+            if marker == self._marker():
+                self.in_reasoning = not self.in_reasoning
+        keep = held_prefix_len(self._pending, markers)
         cut = len(self._pending) - keep
         if cut > 0:
             chunks.append((self._channel(), self._pending[:cut]))

@@ -54,3 +54,14 @@ def test_reasoning_splitter_opening_marker_in_output() -> None:
     s = ReasoningSplitter("<think>", "</think>", in_reasoning=False)
     chunks = s.feed("<thi") + s.feed("nk>r</think>c") + s.flush()
     assert chunks == [("reasoning", "r"), ("content", "c")]
+
+
+def test_stray_reasoning_markers_are_dropped_without_switching_channel() -> None:
+    splitter = ReasoningSplitter("<think>", "</think>", in_reasoning=True)
+    chunks = []
+    for piece in ["reason", "ing</th", "ink>\n\nans", "wer</think> more</thi", "nk>!"]:
+        chunks += splitter.feed(piece)
+    chunks += splitter.flush()
+    assert "".join(t for c, t in chunks if c == "reasoning") == "reasoning"
+    assert "".join(t for c, t in chunks if c == "content") == "\n\nanswer more!"
+    assert all("think>" not in t for _, t in chunks)

@@ -7,7 +7,7 @@ import {type ShowData, showModel} from '../sdk/services/show.js'
 
 export default class Show extends MlxkCommand<ShowData> {
   static override args = {
-    model: Args.string({description: 'Model name, short name or name@revision.', required: true}),
+    model: Args.string({ignoreStdin: true, description: 'Model name, short name or name@revision.', required: true}),
   }
   static override examples = [
     '<%= config.bin %> <%= command.id %> mlx-community/Qwen3-4B-4bit',

@@ -29,7 +29,8 @@ export abstract class MlxkCommand<T extends object> extends Command {
   }
 
   override async catch(error: Error & {exitCode?: number}): Promise<void> {
-    const mlxkError = toMlxkError(error)
+    // Whatever fails before argv is parsed (a failed custom flag parser included) is a usage error.
+    const mlxkError = !this.parsed && !isMlxkError(error) ? usageError(error) : toMlxkError(error)
     process.exitCode = mlxkError.exitCode
     if (this.jsonEnabled()) {
       this.logJson(errorEnvelope(this.commandName, toErrorBody(mlxkError), mlxkError.data ?? null))
@@ -79,6 +80,10 @@ export abstract class MlxkCommand<T extends object> extends Command {
 
     return data
   }
+}
+
+function usageError(error: Error): MlxkError {
+  return new MlxkError('CommandError', error.message, {exitCode: ExitCode.usage})
 }
 
 /** Every thrown value becomes an MlxkError: usage errors keep oclif's exit 2, anything unknown is a bug. */

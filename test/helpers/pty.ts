@@ -7,7 +7,6 @@ import {BIN, ROOT} from './run-cli.js'
 const DRIVER = join(ROOT, 'test', 'helpers', 'run-pty.py')
 
 /** CSI/OSC escape sequences and carriage returns: what readline paints, not what the user reads. */
-// eslint-disable-next-line no-control-regex
 const ESCAPES = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007]*\u0007|\r/g
 
 export interface PtyOptions {

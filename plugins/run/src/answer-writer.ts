@@ -95,5 +95,9 @@ function trimmedPiece(text: string, started: boolean, pending: string): {held: s
   const all = started ? pending + text : text.replace(/^\s+/, '')
   if (all === '') return {held: '', out: '', started}
   const trailing = /\s*$/.exec(all)?.[0] ?? ''
-  return {held: trailing, out: all.slice(0, all.length - trailing.length), started: started || all.length > trailing.length}
+  return {
+    held: trailing,
+    out: all.slice(0, all.length - trailing.length),
+    started: started || all.length > trailing.length,
+  }
 }

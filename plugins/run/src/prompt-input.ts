@@ -34,10 +34,14 @@ export async function readPromptInput(options: PromptInputOptions): Promise<Prom
 
   if (stdin.isTTY) {
     if (options.json) {
-      throw new MlxkError('CommandError', 'Interactive chat cannot produce JSON: give a prompt (or pipe one on stdin) with --json', {
-        exitCode: ExitCode.usage,
-        hint: 'mlxk run <model> "your prompt" --json',
-      })
+      throw new MlxkError(
+        'CommandError',
+        'Interactive chat cannot produce JSON: give a prompt (or pipe one on stdin) with --json',
+        {
+          exitCode: ExitCode.usage,
+          hint: 'mlxk run <model> "your prompt" --json',
+        },
+      )
     }
 
     return {kind: 'chat'}

@@ -19,7 +19,10 @@ export interface SamplingFlags {
 
 /** Flags → runtime protocol fields; unset optional flags are left out so the worker's own defaults apply. */
 export function samplingParams(flags: SamplingFlags): SamplingParams {
-  const params: SamplingParams = {temperature: flags.temperature ?? DEFAULT_TEMPERATURE, top_p: flags['top-p'] ?? DEFAULT_TOP_P}
+  const params: SamplingParams = {
+    temperature: flags.temperature ?? DEFAULT_TEMPERATURE,
+    top_p: flags['top-p'] ?? DEFAULT_TOP_P,
+  }
   if (flags['max-tokens'] !== undefined) params.max_tokens = flags['max-tokens']
   if (flags['min-p'] !== undefined) params.min_p = flags['min-p']
   if (flags['repetition-penalty'] !== undefined) params.repetition_penalty = flags['repetition-penalty']

@@ -2,7 +2,8 @@ import {constants} from 'node:fs'
 import {type FileHandle, open, rename, rm, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {gitBlobSha1File, sha256File} from '../cache/etag.js'
+import {createHash} from 'node:crypto'
+
 import {MlxkError} from '../errors.js'
 import type {ConnectionPool} from './connection-pool.js'
 import {isTransient} from './hub-errors.js'
@@ -56,11 +57,29 @@ const sleep = (ms: number, signal: AbortSignal) =>
     }, {once: true})
   })
 
-/** True when the file's content has the digest its blob name promises: sha256 for LFS, git blob sha1 otherwise. */
+/**
+ * True when the file's content has the digest its blob name promises: sha256 for LFS, git blob sha1 otherwise.
+ * One reused buffer: a stream would allocate a fresh chunk per read, and gigabytes of short-lived buffers are
+ * what drove the process's peak RSS.
+ */
 async function verify(path: string, file: RemoteFile): Promise<boolean> {
   const {size} = await stat(path)
   if (size !== file.size) return false
-  return file.lfsSha256 ? (await sha256File(path)) === file.lfsSha256 : (await gitBlobSha1File(path)) === file.blobId
+  const hash = file.lfsSha256 ? createHash('sha256') : createHash('sha1').update(`blob ${size}\0`)
+  const handle = await open(path, 'r')
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20)
+    for (let position = 0; position < size; ) {
+      const {bytesRead} = await handle.read(buffer, 0, buffer.length, position)
+      if (bytesRead === 0) return false
+      hash.update(buffer.subarray(0, bytesRead))
+      position += bytesRead
+    }
+  } finally {
+    await handle.close()
+  }
+
+  return hash.digest('hex') === (file.lfsSha256 ?? file.blobId)
 }
 
 /**

@@ -1,3 +1,4 @@
+import {formatSize} from '../render/format.js'
 import type {PullEvent} from '../services/pull.js'
 import {progressLine, RateMeter} from './rate.js'
 
@@ -8,6 +9,7 @@ export interface PullProgress {
 }
 
 interface Row {
+  complete?: boolean
   done: number
   finish?: (error?: Error) => void
   meter: RateMeter
@@ -32,7 +34,9 @@ export async function createPullProgress(options: {enabled: boolean}): Promise<P
   let timer: NodeJS.Timeout | null = null
 
   const refresh = () => {
-    for (const row of [...rows.values(), total]) row.title?.(`${row.path}  ${progressLine(row.done, row.size, row.meter.rate())}`)
+    for (const row of [...rows.values(), total]) {
+      row.title?.(row.complete ? `${row.path}  ${formatSize(row.size)}` : `${row.path}  ${progressLine(row.done, row.size, row.meter.rate())}`)
+    }
   }
 
   const start = (event: Extract<PullEvent, {type: 'plan'}>) => {
@@ -79,6 +83,7 @@ export async function createPullProgress(options: {enabled: boolean}): Promise<P
         const row = rows.get(event.path)
         if (row) {
           row.done = row.size
+          row.complete = true
           refresh()
           row.finish?.()
         }

@@ -81,7 +81,9 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
   const onProcessSignal = () => rl.close()
   process.on('SIGINT', onProcessSignal)
 
-  io.output.write(`Chatting with ${options.modelName}. Type /help for commands, """ for multi-line input, exit or Ctrl-D to leave.\n`)
+  io.output.write(
+    `Chatting with ${options.modelName}. Type /help for commands, """ for multi-line input, exit or Ctrl-D to leave.\n`,
+  )
   try {
     prompt()
     for await (const line of rl) {
@@ -136,7 +138,8 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
           if (event.event === 'start') {
             start = event
             // A nearly full context would cut the answer short: make room first, before anything was shown.
-            tooTight = conversation.turns.length > 0 && event.max_tokens < answerReserve(event.context_length, options.sampling)
+            tooTight =
+              conversation.turns.length > 0 && event.max_tokens < answerReserve(event.context_length, options.sampling)
             if (tooTight) break
           } else if (event.event === 'token') {
             if (event.channel === 'content') content += event.text
@@ -149,7 +152,9 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
         if (!isMlxkError(error) || FATAL.has(error.type)) throw error
         if (error.type === 'context_length_exceeded') {
           if (dropOldest()) continue
-          io.error.write(`[mlxk] This message does not fit in the model's context (${String(error.details.context_length ?? '?')} tokens); it was not sent.\n`)
+          io.error.write(
+            `[mlxk] This message does not fit in the model's context (${String(error.details.context_length ?? '?')} tokens); it was not sent.\n`,
+          )
           return false
         }
 
@@ -173,7 +178,10 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
         return false
       }
 
-      if (writer.onlyHiddenReasoning) io.error.write('[mlxk] The model only produced reasoning, which is hidden; start the chat with --show-reasoning to see it.\n')
+      if (writer.onlyHiddenReasoning)
+        io.error.write(
+          '[mlxk] The model only produced reasoning, which is hidden; start the chat with --show-reasoning to see it.\n',
+        )
       conversation.record({assistant: content.trim(), user: question})
       return true
     }

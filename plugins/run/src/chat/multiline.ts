@@ -25,7 +25,8 @@ export class MultilineInput {
       const start = line.trimStart()
       if (!start.startsWith(FENCE)) return {block: false, kind: 'message', text: line}
       const rest = start.slice(FENCE.length)
-      if (rest.trimEnd().endsWith(FENCE)) return {block: true, kind: 'message', text: rest.trimEnd().slice(0, -FENCE.length)}
+      if (rest.trimEnd().endsWith(FENCE))
+        return {block: true, kind: 'message', text: rest.trimEnd().slice(0, -FENCE.length)}
       this.#lines = rest === '' ? [] : [rest]
       return {kind: 'more'}
     }

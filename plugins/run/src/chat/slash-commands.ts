@@ -44,7 +44,8 @@ export async function runSlashCommand(line: string, context: SlashContext): Prom
     }
 
     case 'system': {
-      if (rest === '') return conversation.system ? `System prompt: ${conversation.system}\n` : 'No system prompt set.\n'
+      if (rest === '')
+        return conversation.system ? `System prompt: ${conversation.system}\n` : 'No system prompt set.\n'
       if (rest === '--clear') {
         conversation.system = undefined
         return 'System prompt removed.\n'

@@ -4,7 +4,11 @@ import {dirname, extname, resolve} from 'node:path'
 import type {Conversation} from './conversation.js'
 
 /** `/save <file>`: JSON for a `.json` name (the request messages, ready to replay), Markdown otherwise. */
-export async function saveTranscript(file: string, model: string, conversation: Conversation): Promise<{format: 'json' | 'markdown'; path: string}> {
+export async function saveTranscript(
+  file: string,
+  model: string,
+  conversation: Conversation,
+): Promise<{format: 'json' | 'markdown'; path: string}> {
   const path = resolve(file)
   const format = extname(path).toLowerCase() === '.json' ? 'json' : 'markdown'
   const text = format === 'json' ? asJson(model, conversation) : asMarkdown(model, conversation)

@@ -18,12 +18,14 @@ type RunResult = ChatSummary | RunData
 export default class Run extends MlxkCommand<RunResult> {
   static override args = {
     model: Args.string({
-      description: 'Cached model (full or short name, `name@revision`) or the path of a model folder (./dir, /abs/dir, ~/dir).',
+      description:
+        'Cached model (full or short name, `name@revision`) or the path of a model folder (./dir, /abs/dir, ~/dir).',
       ignoreStdin: true,
       required: true,
     }),
     prompt: Args.string({
-      description: 'The prompt. `-` reads it from stdin; words after `-` (or after piped input) are appended as the instruction. Omit it to chat.',
+      description:
+        'The prompt. `-` reads it from stdin; words after `-` (or after piped input) are appended as the instruction. Omit it to chat.',
       // stdin is read by the command itself (it may be material plus an instruction), never by oclif.
       ignoreStdin: true,
     }),
@@ -47,15 +49,26 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
     'chat-template': Flags.boolean({
       allowNo: true,
       default: true,
-      description: 'Render the prompt with the model’s chat template; --no-chat-template sends the raw text (one-shot only).',
+      description:
+        'Render the prompt with the model’s chat template; --no-chat-template sends the raw text (one-shot only).',
     }),
     'hide-reasoning': Flags.boolean({description: 'Never print the model’s reasoning.', exclusive: ['show-reasoning']}),
-    'max-tokens': Flags.integer({description: 'Most tokens to generate per answer. Default: as many as fit in the context.', min: 1}),
+    'max-tokens': Flags.integer({
+      description: 'Most tokens to generate per answer. Default: as many as fit in the context.',
+      min: 1,
+    }),
     'min-p': decimalFlag({description: 'Min-p sampling (0 = off).', max: 1, min: 0}),
-    'repetition-penalty': decimalFlag({description: 'Penalty for tokens among the last 20 (1 = off, the default).', min: 0, minExclusive: true}),
+    'repetition-penalty': decimalFlag({
+      description: 'Penalty for tokens among the last 20 (1 = off, the default).',
+      min: 0,
+      minExclusive: true,
+    }),
     seed: Flags.integer({description: 'Random seed, for repeatable sampling.'}),
     'show-reasoning': Flags.boolean({description: 'Print the model’s reasoning even when stdout is not a terminal.'}),
-    stop: Flags.string({description: 'Stop generating at this text (not included in the answer). Repeatable.', multiple: true}),
+    stop: Flags.string({
+      description: 'Stop generating at this text (not included in the answer). Repeatable.',
+      multiple: true,
+    }),
     stream: Flags.boolean({
       allowNo: true,
       default: true,
@@ -64,11 +77,19 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
     system: Flags.string({description: 'System prompt.'}),
     temperature: decimalFlag({default: DEFAULT_TEMPERATURE, description: 'Sampling temperature; 0 = greedy.', min: 0}),
     'top-k': Flags.integer({description: 'Top-k sampling (0 = off).', min: 0}),
-    'top-p': decimalFlag({default: DEFAULT_TOP_P, description: 'Nucleus sampling (1 = off).', max: 1, min: 0, minExclusive: true}),
+    'top-p': decimalFlag({
+      default: DEFAULT_TOP_P,
+      description: 'Nucleus sampling (1 = off).',
+      max: 1,
+      min: 0,
+      minExclusive: true,
+    }),
     verbose: Flags.boolean({char: 'v', description: 'Print load time, time to first token and tokens/s to stderr.'}),
   }
   static override strict = false
   static override summary = 'Chat with a model, or answer one prompt (stdin works too).'
+  // strict = false makes oclif print every argument as variadic; the real shape is one model, then prompt words.
+  static override usage = '<%= command.id %> MODEL [PROMPT...] [FLAGS]'
 
   async run(): Promise<RunResult> {
     const {args, argv, flags} = await this.parse(Run)
@@ -76,7 +97,11 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
     // oclif still refuses unknown flags, so a mistyped flag never becomes prompt text.
     const words = (argv as string[]).slice(1)
     if (!flags['chat-template'] && flags.system !== undefined) {
-      throw new MlxkError('CommandError', '--system needs the chat template; drop --no-chat-template or put the text in the prompt', {exitCode: ExitCode.usage})
+      throw new MlxkError(
+        'CommandError',
+        '--system needs the chat template; drop --no-chat-template or put the text in the prompt',
+        {exitCode: ExitCode.usage},
+      )
     }
 
     // The model is checked first: a typo in its name should not wait for a prompt typed on stdin.
@@ -89,11 +114,32 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
       if (flags.verbose) process.stderr.write(formatLoadLine(target.name, session.loaded) + '\n')
       if (input.kind === 'chat') {
         const {runChat} = await import('../chat/chat-loop.js')
-        const summary = await runChat({display, modelName: target.name, sampling, session, stream: flags.stream, system: flags.system, verbose: flags.verbose})
+        const summary = await runChat({
+          display,
+          modelName: target.name,
+          sampling,
+          session,
+          stream: flags.stream,
+          system: flags.system,
+          verbose: flags.verbose,
+        })
         return this.output(summary, () => '')
       }
 
-      const data = await this.oneShot({chatTemplate: flags['chat-template'], display, prompt: input.prompt, session, spec: args.model, stream: flags.stream, system: flags.system, target, verbose: flags.verbose}, sampling)
+      const data = await this.oneShot(
+        {
+          chatTemplate: flags['chat-template'],
+          display,
+          prompt: input.prompt,
+          session,
+          spec: args.model,
+          stream: flags.stream,
+          system: flags.system,
+          target,
+          verbose: flags.verbose,
+        },
+        sampling,
+      )
       return this.output(data, () => '')
     } finally {
       await session.client.close()
@@ -101,18 +147,38 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
   }
 
   private async oneShot(
-    request: {chatTemplate: boolean; display: DisplayOptions; prompt: string; session: ModelSession; spec: string; stream: boolean; system: string | undefined; target: RunTarget; verbose: boolean},
+    request: {
+      chatTemplate: boolean
+      display: DisplayOptions
+      prompt: string
+      session: ModelSession
+      spec: string
+      stream: boolean
+      system: string | undefined
+      target: RunTarget
+      verbose: boolean
+    },
     sampling: ReturnType<typeof samplingParams>,
   ): Promise<RunData> {
     const json = this.jsonEnabled()
     // Human output is written while generating (that is the point of streaming), so `output()` renders nothing.
     const sink = json ? null : {stream: request.stream, write: (text: string) => void process.stdout.write(text)}
-    const result = await generateOnce({chatTemplate: request.chatTemplate, display: request.display, prompt: request.prompt, sampling, session: request.session, sink, system: request.system})
+    const result = await generateOnce({
+      chatTemplate: request.chatTemplate,
+      display: request.display,
+      prompt: request.prompt,
+      sampling,
+      session: request.session,
+      sink,
+      system: request.system,
+    })
     const {done, start} = result
     if (request.verbose) process.stderr.write(formatGenerationLine(start, done) + '\n')
 
     if (!json && result.onlyHiddenReasoning) {
-      process.stderr.write('[mlxk] The model produced only reasoning, which is hidden; add --show-reasoning to see it.\n')
+      process.stderr.write(
+        '[mlxk] The model produced only reasoning, which is hidden; add --show-reasoning to see it.\n',
+      )
     }
 
     const reasoning = result.reasoning.trim()
@@ -124,7 +190,11 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
       reasoning: reasoning === '' ? null : reasoning,
       resolved: {commit: request.target.commit, kind: request.target.kind, name: request.target.name},
       response: result.content.trim(),
-      timing: {load_time_s: request.session.loaded.load_time_s, tokens_per_s: done.timing.tokens_per_s, ttft_s: done.timing.ttft_s},
+      timing: {
+        load_time_s: request.session.loaded.load_time_s,
+        tokens_per_s: done.timing.tokens_per_s,
+        ttft_s: done.timing.ttft_s,
+      },
       tokens_generated: done.usage.completion_tokens,
       usage: {completion_tokens: done.usage.completion_tokens, prompt_tokens: done.usage.prompt_tokens},
     }

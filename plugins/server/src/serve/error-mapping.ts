@@ -1,6 +1,7 @@
 import {isMlxkError} from 'mlxk/sdk'
 
 import {ApiError, internal, isApiError, modelNotFound, unavailable} from './api-error.js'
+import {ShutdownAbortError} from './in-flight.js'
 
 /** Runtime-side failures that a retry can fix: the supervisor starts a fresh worker on the next request. */
 const RUNTIME_GONE = new Set(['runtime_closed', 'runtime_missing', 'runtime_start_failed', 'worker_exited'])
@@ -14,6 +15,10 @@ const MODEL_REFUSED = new Set(['model_not_runnable', 'model_unhealthy', 'unsafe_
  */
 export function toApiError(error: unknown, context: {model?: string; inputParam?: string} = {}): ApiError {
   if (isApiError(error)) return error
+  if (error instanceof ShutdownAbortError) {
+    return unavailable('The server is shutting down; retry against another instance or later', 'server_shutting_down', 5)
+  }
+
   if (!isMlxkError(error)) return internal(error instanceof Error ? error.message : String(error))
   const {type} = error
   if (type === 'model_not_found' || type === 'workspace_not_found' || type === 'hash_not_found') {

@@ -106,6 +106,7 @@ export class ServerMetrics {
   readonly completionTokens = new Counter('mlxk_completion_tokens_total', 'Tokens generated, by model')
   readonly errors = new Counter('mlxk_http_errors_total', 'Error responses and failed streams, by error code')
   readonly generations = new Counter('mlxk_generations_total', 'Finished generations, by model and finish reason')
+  readonly modelLoads = new Counter('mlxk_model_loads_total', 'Model loads into the runtime, by model')
   readonly modelsLoaded = new Gauge('mlxk_models_loaded', 'Models resident in the runtime')
   readonly promptTokens = new Counter('mlxk_prompt_tokens_total', 'Prompt tokens processed, by model')
   readonly queueDepth = new Gauge('mlxk_queue_depth', 'Requests waiting for a generation slot, by model')
@@ -130,6 +131,7 @@ export class ServerMetrics {
       this.queueDepth,
       this.running,
       this.modelsLoaded,
+      this.modelLoads,
       this.runtimeRestarts,
       this.generations,
       this.promptTokens,

@@ -20,7 +20,7 @@ import type {RuntimePort} from './runtime-port.js'
  */
 export class SupervisedRuntime implements RuntimePort {
   #client: RuntimeClient | undefined
-  readonly #keep: ReadonlySet<(...args: unknown[]) => void>
+  readonly #keep: ReadonlySet<NodeJS.SignalsListener>
   readonly #supervisor: RuntimeSupervisor
 
   constructor(options: {env?: Record<string, string>; logger?: Logger}) {
@@ -86,7 +86,7 @@ export class SupervisedRuntime implements RuntimePort {
   #dropForeignSignalHandlers(): void {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       for (const listener of process.listeners(signal)) {
-        if (!this.#keep.has(listener as (...args: unknown[]) => void)) process.off(signal, listener)
+        if (!this.#keep.has(listener)) process.off(signal, listener)
       }
     }
   }

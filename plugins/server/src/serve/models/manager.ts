@@ -1,6 +1,7 @@
 import type {Logger} from 'mlxk/sdk'
 import type {LoadedEvent} from 'mlxk/sdk/runtime/index'
 
+import {ShutdownAbortError} from '../in-flight.js'
 import type {ServerMetrics} from '../metrics.js'
 import type {RuntimePort} from '../runtime-port.js'
 import type {ServableModel} from './catalog.js'
@@ -82,7 +83,7 @@ export class ModelManager {
 
   /** Waits for a slot on `model` (loading it when needed); throws OverloadedError when the line is full. */
   async acquire(model: ServableModel, signal?: AbortSignal): Promise<Lease> {
-    if (this.#closed) throw new OverloadedError('The server is shutting down', 1)
+    if (this.#closed) throw new ShutdownAbortError()
     const entry = this.#entry(model)
     clearTimeout(entry.idleTimer)
     entry.idleTimer = undefined
@@ -139,12 +140,12 @@ export class ModelManager {
     return this.#ensureLoaded(entry)
   }
 
-  /** Shutdown: refuse new work and fail whoever still waits in a line. */
-  close(reason: unknown): void {
+  /** Shutdown: refuse new work and fail whoever still waits in a line (they have not started yet). */
+  close(): void {
     this.#closed = true
     for (const entry of this.#entries.values()) {
       clearTimeout(entry.idleTimer)
-      entry.slots.rejectAll(reason)
+      entry.slots.rejectAll(new ShutdownAbortError())
     }
   }
 
@@ -189,6 +190,7 @@ export class ModelManager {
     const started = Date.now()
     const info = await this.#options.runtime.load({modelId: entry.model.id, modelPath: entry.model.path})
     entry.info = info
+    this.#options.metrics.modelLoads.inc({model: entry.model.id})
     this.#publishLoaded()
     this.#options.logger?.info('model loaded', {model: entry.model.id, ms: Date.now() - started})
     return info
