@@ -1,6 +1,7 @@
-// The README's test command: lint, build, manifest drift check, every mocha suite and the Python runtime's pytest.
-// It ends with one line "N passed, N failed, N skipped" that sums every suite, so a run that executed nothing
-// can never look green.
+// The README's test command: lint, build, manifest drift check, every default mocha suite (unit, spec,
+// integration; the opt-in live suites run only with `npm run test:live`) and the Python runtime's pytest.
+// It prints the slowest tests, then ends with one line "N passed, N failed, N skipped" that sums every suite, so a
+// run that executed nothing can never look green. That line is always the last one.
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -10,6 +11,8 @@ const root = new URL('..', import.meta.url).pathname
 const bin = (name) => join(root, 'node_modules', '.bin', name)
 const totals = {failed: 0, passed: 0, skipped: 0}
 const problems = []
+/** {title, ms} of the slowest tests of every suite; the 10 slowest overall are printed at the end. */
+const slowest = []
 const stats = mkdtempSync(join(tmpdir(), 'mlxk-test-stats-'))
 
 function step(name, cmd, args, options = {}) {
@@ -52,7 +55,8 @@ if (buildOk) {
   }
 }
 
-for (const suite of ['unit', 'integration']) {
+// spec (schemas, docs examples, spec version) is offline and fast, so it belongs to the default run.
+for (const suite of ['unit', 'spec', 'integration']) {
   const file = join(stats, `${suite}.json`)
   step(
     `mocha ${suite}`,
@@ -73,10 +77,12 @@ if (existsSync(join(root, 'python-runtime', 'tests'))) {
 }
 
 // The committed test models are rebuilt from scratch and must still behave as expected.json says (not bytes).
-if (step('test models rebuild --check', 'bash', [join(root, 'scripts', 'build-test-models.sh'), '--check'])) totals.passed += 1
+if (step('test models rebuild --check', 'bash', [join(root, 'scripts', 'build-test-models.sh'), '--check']))
+  totals.passed += 1
 else totals.failed += 1
 
 if (!lintOk) totals.failed += 1
+printSlowest()
 if (problems.length > 0) process.stdout.write(`\nProblems:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`)
 process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`)
 process.exit(problems.length === 0 && totals.failed === 0 && totals.passed > 0 ? 0 : 1)
@@ -89,6 +95,7 @@ function addMocha(file, suite) {
   }
 
   const s = JSON.parse(readFileSync(file, 'utf8'))
+  for (const t of s.slowest ?? []) slowest.push({ms: t.ms, title: `[${suite}] ${t.title}`})
   totals.passed += s.passed
   totals.failed += s.failed
   totals.skipped += s.skipped
@@ -102,6 +109,10 @@ function addJunit(file) {
   }
 
   const xml = readFileSync(file, 'utf8')
+  for (const m of xml.matchAll(/<testcase\b[^>]*\bclassname="([^"]*)"[^>]*\bname="([^"]*)"[^>]*\btime="([\d.]+)"/g)) {
+    slowest.push({ms: Math.round(Number(m[3]) * 1000), title: `[pytest] ${m[1]}::${m[2]}`})
+  }
+
   const suite = /<testsuite\b[^>]*>/.exec(xml)?.[0] ?? ''
   const num = (name) => Number(new RegExp(`${name}="(\\d+)"`).exec(suite)?.[1] ?? 0)
   const failed = num('failures') + num('errors')
@@ -109,4 +120,11 @@ function addJunit(file) {
   totals.failed += failed
   totals.skipped += skipped
   totals.passed += num('tests') - failed - skipped
+}
+
+function printSlowest() {
+  if (slowest.length === 0) return
+  const top = slowest.sort((a, b) => b.ms - a.ms).slice(0, 10)
+  const lines = top.map((t) => `  ${(t.ms / 1000).toFixed(1).padStart(6)}s  ${t.title}`)
+  process.stdout.write(`\nSlowest tests:\n${lines.join('\n')}\n`)
 }

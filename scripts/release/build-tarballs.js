@@ -28,12 +28,14 @@ const {values} = parseArgs({
   },
 })
 const targets = values.target ?? Object.keys(TARGETS)
-for (const t of targets) if (!(t in TARGETS)) throw new Error(`unknown target ${t}; known: ${Object.keys(TARGETS).join(', ')}`)
+for (const t of targets)
+  if (!(t in TARGETS)) throw new Error(`unknown target ${t}; known: ${Object.keys(TARGETS).join(', ')}`)
 const out = resolve(values.out)
 const work = resolve(values.work)
 const log = (line) => process.stderr.write(`release: ${line}\n`)
 
-if (!values['skip-build']) execFileSync(process.execPath, [join(root, 'scripts', 'build.js')], {cwd: root, stdio: 'inherit'})
+if (!values['skip-build'])
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.js')], {cwd: root, stdio: 'inherit'})
 
 const {version} = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const stageParent = join(work, 'stage')
@@ -55,7 +57,10 @@ for (const target of targets) {
   let node = null
   if (TARGETS[target].bundleNode) {
     node = linuxNode(values.node)
-    sources.push({dir: nodeOverlay(node), paths: ['mlxk/bin/node', ...(node.license ? ['mlxk/licenses/node/LICENSE'] : [])]})
+    sources.push({
+      dir: nodeOverlay(node),
+      paths: ['mlxk/bin/node', ...(node.license ? ['mlxk/licenses/node/LICENSE'] : [])],
+    })
   }
 
   const sha256 = await writeTarball(join(out, file), sources, {mtime})
@@ -85,7 +90,13 @@ function nodeOverlay(node) {
 
 function gitCommitTime() {
   try {
-    return execFileSync('git', ['log', '-1', '--format=%ct'], {cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() || null
+    return (
+      execFileSync('git', ['log', '-1', '--format=%ct'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || null
+    )
   } catch {
     return null
   }

@@ -20,7 +20,11 @@ export function writeCompletions(stage, {node = process.execPath} = {}) {
   try {
     mkdirSync(join(stage, 'completions'), {recursive: true})
     for (const [shell, file] of Object.entries(COMPLETION_FILES)) {
-      const script = execFileSync(join(stage, 'bin', 'mlxk'), ['complete', 'script', shell], {cwd: home, encoding: 'utf8', env})
+      const script = execFileSync(join(stage, 'bin', 'mlxk'), ['complete', 'script', shell], {
+        cwd: home,
+        encoding: 'utf8',
+        env,
+      })
       if (!script.includes('complete models')) throw new Error(`the ${shell} completion script lacks model names`)
       writeFileSync(join(stage, 'completions', file), script)
     }

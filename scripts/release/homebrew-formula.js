@@ -52,7 +52,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const dist = resolve(args.dist)
   const homepage = pjson.homepage ?? 'https://github.com/mlxk/mlxk'
   // The default follows GitHub's release layout; a real release passes its own --base-url.
-  const baseUrl = args['base-url'] ?? process.env.MLXK_RELEASE_BASE_URL ?? `${homepage}/releases/download/v${pjson.version}`
+  const baseUrl =
+    args['base-url'] ?? process.env.MLXK_RELEASE_BASE_URL ?? `${homepage}/releases/download/v${pjson.version}`
   const values = await formulaValues({baseUrl, dist, homepage, version: pjson.version})
   const out = resolve(args.out ?? join(dist, 'mlxk.rb'))
   writeFileSync(out, renderFormula(readFileSync(TEMPLATE, 'utf8'), values))

@@ -12,7 +12,14 @@ export function productionEntries(root) {
   for (const [path, meta] of Object.entries(lock.packages ?? {})) {
     if (path === '' || !path.includes('node_modules/')) continue
     if (meta.dev) continue
-    entries.push({link: meta.link === true, optional: meta.optional === true, path, resolved: meta.resolved, version: meta.version, meta})
+    entries.push({
+      link: meta.link === true,
+      optional: meta.optional === true,
+      path,
+      resolved: meta.resolved,
+      version: meta.version,
+      meta,
+    })
   }
   return entries
 }
@@ -44,7 +51,10 @@ export function copyProductionDeps(root, stage) {
       continue
     }
 
-    if (entry.meta.os || entry.meta.cpu) problems.push(`${entry.path} is platform-specific (${entry.meta.os ?? ''} ${entry.meta.cpu ?? ''}): one tree cannot serve every target`)
+    if (entry.meta.os || entry.meta.cpu)
+      problems.push(
+        `${entry.path} is platform-specific (${entry.meta.os ?? ''} ${entry.meta.cpu ?? ''}): one tree cannot serve every target`,
+      )
     cpSync(from, join(stage, stagedPath(entry.path, workspaces)), {
       filter: (src) => src === from || !src.slice(from.length).startsWith('/node_modules'),
       recursive: true,

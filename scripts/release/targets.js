@@ -36,9 +36,11 @@ function isLinuxX64Elf(path) {
  */
 export function linuxNode(explicit) {
   const binary = realpathSync(explicit ?? process.execPath)
-  if (!isLinuxX64Elf(binary)) throw new Error(`${binary} is not a linux x86-64 executable: pass --node <linux-x64 node ≥ ${MIN_NODE_MAJOR}>`)
+  if (!isLinuxX64Elf(binary))
+    throw new Error(`${binary} is not a linux x86-64 executable: pass --node <linux-x64 node ≥ ${MIN_NODE_MAJOR}>`)
   const version = execFileSync(binary, ['-p', 'process.versions.node'], {encoding: 'utf8'}).trim()
-  if (Number(version.split('.')[0]) < MIN_NODE_MAJOR) throw new Error(`${binary} is Node ${version}; the tarball needs ≥ ${MIN_NODE_MAJOR}`)
+  if (Number(version.split('.')[0]) < MIN_NODE_MAJOR)
+    throw new Error(`${binary} is Node ${version}; the tarball needs ≥ ${MIN_NODE_MAJOR}`)
   const prefix = dirname(dirname(binary))
   const license = [join(prefix, 'LICENSE'), join(prefix, 'share', 'doc', 'node', 'LICENSE')].find((p) => existsSync(p))
   return {binary, license, version}

@@ -53,7 +53,9 @@ export function verifyStage(root, stage, {node = process.execPath} = {}) {
   const problems = []
   const rootPjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
   const forbidden = (name) =>
-    name in (rootPjson.devDependencies ?? {}) || /^@aws-sdk\/|^@smithy\//.test(name) || ['typescript', 'mocha', 'tsx', 'oclif', 'openai'].includes(name)
+    name in (rootPjson.devDependencies ?? {}) ||
+    /^@aws-sdk\/|^@smithy\//.test(name) ||
+    ['typescript', 'mocha', 'tsx', 'oclif', 'openai'].includes(name)
   const packages = installedPackages(stage)
   const dev = [...new Set(packages.filter((n) => forbidden(n)))]
   if (dev.length > 0) problems.push(`dev-only packages in node_modules: ${dev.join(', ')}`)
@@ -62,10 +64,18 @@ export function verifyStage(root, stage, {node = process.execPath} = {}) {
     const dir = join(stage, 'node_modules', plugin)
     if (!existsSync(join(dir, 'package.json'))) problems.push(`core plugin ${plugin} is not in node_modules`)
     else if (lstatSync(dir).isSymbolicLink()) problems.push(`core plugin ${plugin} is a link, not a directory`)
-    else if (!existsSync(join(dir, 'oclif.manifest.json'))) problems.push(`core plugin ${plugin} has no oclif.manifest.json`)
+    else if (!existsSync(join(dir, 'oclif.manifest.json')))
+      problems.push(`core plugin ${plugin} has no oclif.manifest.json`)
   }
 
-  for (const required of ['bin/mlxk', 'bin/run.js', 'oclif.manifest.json', 'python-runtime/pyproject.toml', 'scripts/setup-runtime.sh', 'schemas']) {
+  for (const required of [
+    'bin/mlxk',
+    'bin/run.js',
+    'oclif.manifest.json',
+    'python-runtime/pyproject.toml',
+    'scripts/setup-runtime.sh',
+    'schemas',
+  ]) {
     if (!existsSync(join(stage, required))) problems.push(`${required} is missing`)
   }
 

@@ -152,7 +152,9 @@ export function fishScript(commands: CompletionCommand[], bin: string): string {
 
     for (const flag of command.flags) {
       const short = flag.char ? ` -s ${flag.char}` : ''
-      lines.push(`complete -c ${bin} -n '__${bin}_in ${command.id}' -l ${flag.name}${short} -d ${fishQuote(flag.description ?? '')}`)
+      lines.push(
+        `complete -c ${bin} -n '__${bin}_in ${command.id}' -l ${flag.name}${short} -d ${fishQuote(flag.description ?? '')}`,
+      )
     }
   }
 

@@ -23,6 +23,7 @@ export interface RunningServer {
   exited: Promise<null | number>
   pid: number
   stderr(): string
+  stdout(): string
   /** Sends a signal (default SIGTERM) and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<null | number>
   url: string
@@ -30,6 +31,8 @@ export interface RunningServer {
 
 export interface StartServerOptions {
   args?: string[]
+  /** `server` or its alias `serve`. */
+  command?: 'serve' | 'server'
   env?: Record<string, string | undefined>
   hubCache: string
   timeoutMs?: number
@@ -46,13 +49,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     MLXK_ALPHA: 'server',
     ...options.env,
   }
-  // MLXK_TEST_SERVER_ENTRY: a launcher script, to run the suite before the plugin is linked into the CLI.
-  const entry = process.env.MLXK_TEST_SERVER_ENTRY ? [process.env.MLXK_TEST_SERVER_ENTRY] : [BIN, 'server']
-  const child = spawn(process.execPath, [...entry, '--port', '0', '--json', ...(options.args ?? [])], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    [BIN, options.command ?? 'server', '--port', '0', '--json', ...(options.args ?? [])],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let stdout = ''
   let stderr = ''
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c))
@@ -80,6 +85,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     exited,
     pid: child.pid!,
     stderr: () => stderr,
+    stdout: () => stdout,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       return exited
@@ -128,12 +134,20 @@ export async function readSse(response: Response, onEvent?: (data: string) => vo
   return events
 }
 
-export async function getJson<T = Record<string, unknown>>(url: string, init?: RequestInit): Promise<{body: T; response: Response}> {
+export async function getJson<T = Record<string, unknown>>(
+  url: string,
+  init?: RequestInit,
+): Promise<{body: T; response: Response}> {
   const response = await fetch(url, init)
   return {body: (await response.json()) as T, response}
 }
 
-export function postJson(url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
+export function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Response> {
   return fetch(url, {
     body: typeof body === 'string' ? body : JSON.stringify(body),
     headers: {'Content-Type': 'application/json', ...headers},

@@ -8,6 +8,7 @@ import Koa from 'koa'
 
 import {FaultBook, shapeBody} from './faults.js'
 import type {HubCommit, HubFile, HubRepo} from './repo-fixture.js'
+import {createUploadSide, type UploadHubOptions, type UploadSide} from './upload-routes.js'
 
 /**
  * A local Hugging Face Hub for tests and the bench, answering the routes, headers and error semantics that
@@ -15,7 +16,7 @@ import type {HubCommit, HubFile, HubRepo} from './repo-fixture.js'
  * tree, resolve with ETag / X-Repo-Commit / X-Linked-*, a 302 for LFS files to a CDN on another origin, Range and
  * 206/416, and 401/403/404 with X-Error-Code. Faults and traffic shaping are injectable per test.
  */
-export interface TestHubOptions {
+export interface TestHubOptions extends UploadHubOptions {
   /** Gzip non-LFS GETs that accept it (chunked, no Content-Length), as the Hub does for text files. */
   gzipText?: boolean
   /** Extra delay before every answer, hub and CDN, like a CDN round trip. */
@@ -45,6 +46,8 @@ export interface TestHub {
   faults: FaultBook
   options: TestHubOptions
   requests: RequestRecord[]
+  /** The write side (repo/branch creation, LFS uploads, commits): see upload-routes.ts. */
+  upload: UploadSide
   url: string
 }
 
@@ -339,7 +342,9 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
 
   const segments = (path: string): string[] => path.split('/').filter(Boolean).map((s) => decodeURIComponent(s))
 
+  const upload = createUploadSide({cdnUrl: () => cdnUrl, hubUrl: () => hubUrl, knownTokens, lfsBlobs, options, repos})
   hub.use(record('hub'))
+  hub.use(upload.hubRoutes)
   hub.use(async (ctx) => {
     const parts = segments(ctx.path)
     if (parts[0] === 'api' && parts[1] === 'models' && parts.length >= 4) {
@@ -381,6 +386,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
   })
 
   cdn.use(record('cdn'))
+  cdn.use(upload.storageRoutes)
   cdn.use(async (ctx) => {
     const parts = segments(ctx.path)
     const file = parts[0] === 'repos' ? lfsBlobs.get(parts.at(-1) ?? '') : undefined
@@ -421,6 +427,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
     faults,
     options,
     requests,
+    upload,
     url: hubUrl,
   }
 }

@@ -20,7 +20,10 @@ describe('shell completion with model names', function () {
   let scripts: Record<string, string>
 
   before(async () => {
-    hub = await buildCache(undefined, MODELS.map((repoId) => ({repoId, revisions: [{files: mlxChatModelFiles()}]})))
+    hub = await buildCache(
+      undefined,
+      MODELS.map((repoId) => ({repoId, revisions: [{files: mlxChatModelFiles()}]})),
+    )
     mkdirSync(join(hub, 'datasets--acme--not-a-model'))
     const bin = mkdtempSync(join(process.env.MLXK_TEST_SANDBOX!, 'bin-'))
     writeFileSync(join(bin, 'mlxk'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`)
@@ -95,9 +98,15 @@ describe('shell completion with model names', function () {
     const file = join(hub, '..', 'mlxk.fish')
     writeFileSync(file, scripts.fish!)
     const complete = (line: string) => {
-      const r = spawnSync('fish', ['--no-config', '-c', `source '${file}'; complete -C '${line}'`], {encoding: 'utf8', env})
+      const r = spawnSync('fish', ['--no-config', '-c', `source '${file}'; complete -C '${line}'`], {
+        encoding: 'utf8',
+        env,
+      })
       expect(r.status, r.stderr).to.equal(0)
-      return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0])
     }
 
     expect(complete('mlxk show ')).to.deep.equal(MODELS)
@@ -106,13 +115,18 @@ describe('shell completion with model names', function () {
   })
 
   it('`mlxk autocomplete` output gains model names through the postrun hook', async function () {
-    const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {oclif: {hooks?: Record<string, unknown>}}
+    const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      oclif: {hooks?: Record<string, unknown>}
+    }
     // The hook is wired in package.json (oclif.hooks.postrun); until then only `complete script` has model names.
     if (!JSON.stringify(pjson.oclif.hooks?.postrun ?? '').includes('autocomplete-models')) this.skip()
     const cache = mkdtempSync(join(process.env.MLXK_TEST_SANDBOX!, 'xdg-cache-'))
     const r = await runMlxk(['autocomplete', '--refresh-cache'], {env: {XDG_CACHE_HOME: cache}, hubCache: hub})
     expect(r.exitCode, r.stderr).to.equal(0)
-    for (const file of [join(cache, 'mlxk/autocomplete/functions/bash/mlxk.bash'), join(cache, 'mlxk/autocomplete/functions/zsh/_mlxk')]) {
+    for (const file of [
+      join(cache, 'mlxk/autocomplete/functions/bash/mlxk.bash'),
+      join(cache, 'mlxk/autocomplete/functions/zsh/_mlxk'),
+    ]) {
       expect(existsSync(file), file).to.equal(true)
       expect(readFileSync(file, 'utf8')).to.include('mlxk complete models')
     }

@@ -8,7 +8,10 @@ import {buildCache, mlxChatModelFiles} from '../helpers/fixture-cache.js'
 import {ROOT} from '../helpers/run-cli.js'
 
 const exec = promisify(execFile)
-const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {oclif: {plugins: string[]}; version: string}
+const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  oclif: {plugins: string[]}
+  version: string
+}
 const tarball = (target: string) => `mlxk-v${pjson.version}-${target}.tar.gz`
 const hasRuby = spawnSync('ruby', ['--version']).status === 0
 
@@ -28,22 +31,30 @@ describe('distribution: release tarballs and the Homebrew formula', function () 
     work = mkdtempSync(join(process.env.MLXK_TEST_SANDBOX!, 'release-'))
     dist = join(work, 'dist')
     const scripts = join(ROOT, 'scripts', 'release')
-    await exec(process.execPath, [join(scripts, 'build-tarballs.js'), '--skip-build', '--out', dist, '--work', join(work, 'tmp')], {
-      cwd: ROOT,
-    })
-    await exec(process.execPath, [join(scripts, 'homebrew-formula.js'), '--dist', dist, '--base-url', 'https://example.invalid/v1'], {
-      cwd: ROOT,
-    })
+    await exec(
+      process.execPath,
+      [join(scripts, 'build-tarballs.js'), '--skip-build', '--out', dist, '--work', join(work, 'tmp')],
+      {
+        cwd: ROOT,
+      },
+    )
+    await exec(
+      process.execPath,
+      [join(scripts, 'homebrew-formula.js'), '--dist', dist, '--base-url', 'https://example.invalid/v1'],
+      {
+        cwd: ROOT,
+      },
+    )
 
     const prefix = join(work, 'prefix')
     mkdirSync(join(prefix, 'lib'), {recursive: true})
     mkdirSync(join(prefix, 'bin'))
     execFileSync('tar', ['-xzf', join(dist, tarball('linux-x64')), '-C', join(prefix, 'lib')])
     symlinkSync('../lib/mlxk/bin/mlxk', join(prefix, 'bin', 'mlxk'))
-    // The launcher needs only these two tools; a PATH of just them proves the bundled node is the one that runs.
+    // The launcher needs only readlink; a PATH of nothing else proves the bundled node is the one that runs.
     const tools = join(work, 'tools')
     mkdirSync(tools)
-    for (const tool of ['dirname', 'readlink']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], {encoding: 'utf8'}).trim(), join(tools, tool))
+    symlinkSync(execFileSync('sh', ['-c', 'command -v readlink'], {encoding: 'utf8'}).trim(), join(tools, 'readlink'))
 
     const home = join(work, 'home')
     env = {
@@ -66,7 +77,8 @@ describe('distribution: release tarballs and the Homebrew formula', function () 
   }
 
   it('ships production files only: no dev dependencies, no venv, no tests; Node only in the linux tarball', () => {
-    const list = (target: string) => execFileSync('tar', ['-tzf', join(dist, tarball(target))], {encoding: 'utf8', maxBuffer: 64 << 20}).split('\n')
+    const list = (target: string) =>
+      execFileSync('tar', ['-tzf', join(dist, tarball(target))], {encoding: 'utf8', maxBuffer: 64 << 20}).split('\n')
     const linux = list('linux-x64')
     for (const entry of [
       'mlxk/bin/mlxk',
@@ -82,7 +94,8 @@ describe('distribution: release tarballs and the Homebrew formula', function () 
       expect(linux, entry).to.include(entry)
     }
 
-    const forbidden = /^mlxk\/(node_modules\/(typescript|oclif|openai|mocha|tsx|chai|eslint|@aws-sdk|@types)\/|python-runtime\/(\.venv|tests)\/|src\/|test\/|plugins\/)|__pycache__/
+    const forbidden =
+      /^mlxk\/(node_modules\/(typescript|oclif|openai|mocha|tsx|chai|eslint|@aws-sdk|@types)\/|python-runtime\/(\.venv|tests)\/|src\/|test\/|plugins\/)|__pycache__/
     expect(linux.filter((e) => forbidden.test(e))).to.deep.equal([])
     expect(list('darwin-arm64')).to.not.include('mlxk/bin/node')
     const sums = readFileSync(join(dist, 'SHA256SUMS'), 'utf8')

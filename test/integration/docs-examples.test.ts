@@ -11,7 +11,7 @@ import {BIN, ROOT} from '../helpers/run-cli.js'
 import {testModelPath} from '../helpers/runtime.js'
 import {expectedExit, lineIsIllustrative, shellLines} from '../spec/doc-mentions.js'
 import {isIllustrative, type MarkdownDoc, SHELL_LANGS, userDocs} from '../spec/markdown.js'
-import {mlxkInvocations} from '../spec/shell-words.js'
+import {mlxkInvocations, shellTokens} from '../spec/shell-words.js'
 
 /*
  * Every `mlxk …` line in a ```sh (bash, shell, console) block of README.md and docs/ runs here, through bash, as a
@@ -32,7 +32,30 @@ const DOC_MODELS: Record<string, string> = {
 interface Example {
   exit: number
   line: string
+  /** Set when the line must not run here: why, and what to do. */
+  unsafe: null | string
   where: string
+}
+
+/**
+ * Examples run as the test user (root in CI): a redirect to an absolute, home or variable path would write outside
+ * the example's temporary directory (`> "${fpath[1]}/_mlxk"` is `/_mlxk` in bash), so such a line fails instead of
+ * running, until its doc marks it illustrative.
+ */
+function unsafeRedirect(line: string): null | string {
+  const tokens = shellTokens(line)
+  for (let i = 0; i < tokens.length - 1; i++) {
+    const target = tokens[i + 1].text
+    if (
+      tokens[i].kind === 'op' &&
+      tokens[i + 1].kind === 'word' &&
+      ['>', '>>', '2>'].includes(tokens[i].text) &&
+      !/^(?!.*\.\.)[\w.-][\w./-]*$/.test(target)
+    )
+      return `writes to ${target}, outside the example's directory: mark the line (illustrative) or write to a relative path`
+  }
+
+  return null
 }
 
 function examples(doc: MarkdownDoc): Example[] {
@@ -41,7 +64,12 @@ function examples(doc: MarkdownDoc): Example[] {
     for (const {line, text} of shellLines(block)) {
       const invocations = mlxkInvocations(text)
       if (invocations.length === 0 || invocations.some((i) => lineIsIllustrative(i.comment))) continue
-      out.push({exit: expectedExit(invocations[0].comment), line: text.replace(/^\s*[$%]\s+/, ''), where: `${doc.file}:${line}`})
+      out.push({
+        exit: expectedExit(invocations[0].comment),
+        line: text.replace(/^\s*[$%]\s+/, ''),
+        unsafe: unsafeRedirect(text),
+        where: `${doc.file}:${line}`,
+      })
     }
   }
 
@@ -114,10 +142,12 @@ describe('docs examples run as written', () => {
       for (const example of list) {
         it(`${example.where}: ${example.line.trim()}`, async function () {
           this.timeout(130_000)
+          expect(example.unsafe, `${example.where}: ${example.unsafe}`).to.equal(null)
           const r = await runExample(example.line, env, cwd)
-          expect(r.code, `${example.where}: \`${example.line.trim()}\` exited ${r.code}:\n${r.output.slice(-2000)}`).to.equal(
-            example.exit,
-          )
+          expect(
+            r.code,
+            `${example.where}: \`${example.line.trim()}\` exited ${r.code}:\n${r.output.slice(-2000)}`,
+          ).to.equal(example.exit)
         })
       }
     })

@@ -29,7 +29,7 @@ describe('runtime doctor and runtime info', () => {
     expect(byName.python3).to.include({ok: false})
     expect(byName.python3!.fix).to.include('Python 3.11')
     expect(byName.venv).to.include({ok: false})
-    expect(byName.venv!.fix).to.be.a('string').and.not.be.empty
+    expect(byName.venv!.fix).to.be.a('string').with.length.above(0)
     for (const check of data.checks) expect(check.ok === (check.fix === null), check.name).to.equal(true)
   })
 
@@ -48,7 +48,7 @@ describe('runtime doctor and runtime info', () => {
     expect(data).to.include({protocol: 1, python, source: 'env'})
     expect(data.mlx_version).to.match(/^\d+\.\d+/)
     expect(data.mlx_lm_version).to.match(/^\d+\.\d+/)
-    expect(data.device).to.be.a('string').and.not.be.empty
+    expect(data.device).to.be.a('string').with.length.above(0)
     expect(data.supported_model_types).to.include('llama')
   })
 })

@@ -1,6 +1,8 @@
 import {expect} from 'chai'
 
+import {runMlxk} from '../helpers/run-cli.js'
 import {testModelExpectation} from '../helpers/runtime.js'
+import {assertValidEnvelope} from '../helpers/schemas.js'
 import {
   allGone,
   buildServerCache,
@@ -47,7 +49,7 @@ describe('mlxk server: preload, keep-alive, eviction and shutdown', function () 
   const loadedIds = async (s: RunningServer) => (await health(s)).models.filter((m) => m.loaded).map((m) => m.id)
 
   /** A running stream whose first content token has arrived; `events` resolves when it ends. */
-  async function streamInFlight(s: RunningServer): Promise<Promise<string[]>> {
+  async function streamInFlight(s: RunningServer): Promise<{events: Promise<string[]>}> {
     const response = await postJson(`${s.url}/v1/chat/completions`, {
       messages: cases[0]!.messages,
       model: BPE,
@@ -60,8 +62,25 @@ describe('mlxk server: preload, keep-alive, eviction and shutdown', function () 
       if (data.includes('"content":"') && !data.includes('"content":""')) first()
     })
     await started
-    return events
+    // Wrapped: an async function returning the bare promise would wait for the whole stream.
+    return {events}
   }
+
+  it('is an alpha command: refused with exit 4 unless enabled', async () => {
+    const result = await runMlxk(['server', '--port', '0', '--json'], {env: {MLXK_ALPHA: ''}, hubCache})
+    expect(result.exitCode).to.equal(4)
+    expect(result.json?.error?.type).to.equal('feature_disabled')
+  })
+
+  it('answers to `serve` too and prints one JSON start-up line that validates as an envelope', async () => {
+    server = await startServer({command: 'serve', hubCache})
+    const line = server.stdout().split('\n')[0]!
+    const envelope = JSON.parse(line) as {data: {port: number; status: string; url: string}}
+    assertValidEnvelope(envelope)
+    expect(envelope.data.status).to.equal('listening')
+    expect(envelope.data.url).to.equal(server.url)
+    expect(server.stderr()).to.include(`listening on ${server.url}`)
+  })
 
   it('preloads --model before listening, evicts the idle model for another (--max-loaded 1), unloads after --keep-alive', async () => {
     const s = await start(['--keep-alive', '500ms', '--max-loaded', '1', '--host', '0.0.0.0'], '0')
@@ -71,7 +90,11 @@ describe('mlxk server: preload, keep-alive, eviction and shutdown', function () 
     await delay(800)
     expect(await loadedIds(s)).to.deep.equal([BPE])
     const think = testModelExpectation('tiny-qwen2-think').cases[0]!
-    const response = await postJson(`${s.url}/v1/chat/completions`, {messages: think.messages, model: THINK, temperature: 0})
+    const response = await postJson(`${s.url}/v1/chat/completions`, {
+      messages: think.messages,
+      model: THINK,
+      temperature: 0,
+    })
     expect(response.status).to.equal(200)
     expect(await loadedIds(s)).to.deep.equal([THINK])
     await delay(900)
@@ -93,7 +116,7 @@ describe('mlxk server: preload, keep-alive, eviction and shutdown', function () 
     const s = await start(['--grace-period', '10s'])
     const workers = workerPidsOf(s.pid)
     expect(workers).to.have.length(1)
-    const events = await streamInFlight(s)
+    const {events} = await streamInFlight(s)
     s.child.kill('SIGTERM')
     await delay(100)
     const refused = await fetch(`${s.url}/health`).catch(() => undefined)
@@ -114,7 +137,7 @@ describe('mlxk server: preload, keep-alive, eviction and shutdown', function () 
   it('after the grace period, cancels the stream with an SSE error event and exits 0', async () => {
     const s = await start(['--grace-period', '200ms'])
     const workers = workerPidsOf(s.pid)
-    const events = await streamInFlight(s)
+    const {events} = await streamInFlight(s)
     s.child.kill('SIGINT')
     const all = await events
     const last = JSON.parse(all.at(-1)!) as {error: {code: string}}
@@ -126,8 +149,7 @@ describe('mlxk server: preload, keep-alive, eviction and shutdown', function () 
   it('a second signal exits at once, leaving no worker behind', async () => {
     const s = await start(['--grace-period', '60s'])
     const workers = workerPidsOf(s.pid)
-    const events = streamInFlight(s)
-    await events
+    await streamInFlight(s)
     s.child.kill('SIGTERM')
     await delay(100)
     const signalledAt = Date.now()

@@ -49,7 +49,12 @@ describe('mlxk server: auth, CORS, queueing, disconnects and runtime crashes', f
   })
 
   const chat = (body: Record<string, unknown>, signal?: AbortSignal) =>
-    postJson(`${server.url}/v1/chat/completions`, {messages: cases[0]!.messages, model: BPE, temperature: 0, ...body}, auth, signal)
+    postJson(
+      `${server.url}/v1/chat/completions`,
+      {messages: cases[0]!.messages, model: BPE, temperature: 0, ...body},
+      auth,
+      signal,
+    )
   const health = async () => (await getJson<Health>(`${server.url}/health`)).body
   const bpeState = async () => (await health()).models.find((m) => m.id === BPE)
 
@@ -68,7 +73,8 @@ describe('mlxk server: auth, CORS, queueing, disconnects and runtime crashes', f
 
   describe('auth', () => {
     it('401 in OpenAI shape without or with a wrong Bearer key, 200 with the right one', async () => {
-      for (const headers of [{}, {Authorization: 'Bearer nope'}, {Authorization: KEY}]) {
+      const attempts: Record<string, string>[] = [{}, {Authorization: 'Bearer nope'}, {Authorization: KEY}]
+      for (const headers of attempts) {
         const response = await fetch(`${server.url}/v1/models`, {headers})
         expect(response.status).to.equal(401)
         const body = (await response.json()) as {error: {code: string; type: string}}
@@ -96,7 +102,11 @@ describe('mlxk server: auth, CORS, queueing, disconnects and runtime crashes', f
 
     it('answers preflights without credentials', async () => {
       const preflight = await fetch(`${server.url}/v1/chat/completions`, {
-        headers: {'Access-Control-Request-Headers': 'authorization, content-type', 'Access-Control-Request-Method': 'POST', Origin: ORIGIN},
+        headers: {
+          'Access-Control-Request-Headers': 'authorization, content-type',
+          'Access-Control-Request-Method': 'POST',
+          Origin: ORIGIN,
+        },
         method: 'OPTIONS',
       })
       expect(preflight.status).to.equal(204)
@@ -121,7 +131,9 @@ describe('mlxk server: auth, CORS, queueing, disconnects and runtime crashes', f
       expect((await running.events).at(-1)).to.equal('[DONE]')
       const waited = await queued
       expect(waited.status).to.equal(200)
-      expect(((await waited.json()) as {choices: {message: {content: string}}[]}).choices[0]!.message.content).to.equal(cases[0]!.text)
+      expect(((await waited.json()) as {choices: {message: {content: string}}[]}).choices[0]!.message.content).to.equal(
+        cases[0]!.text,
+      )
     })
 
     it('a client that disconnects mid-stream frees its slot at once', async () => {
@@ -156,7 +168,9 @@ describe('mlxk server: auth, CORS, queueing, disconnects and runtime crashes', f
       expect(((await failed.json()) as {error: {code: string}}).error.code).to.equal('worker_exited')
       const next = await chat({})
       expect(next.status).to.equal(200)
-      expect(((await next.json()) as {choices: {message: {content: string}}[]}).choices[0]!.message.content).to.equal(cases[0]!.text)
+      expect(((await next.json()) as {choices: {message: {content: string}}[]}).choices[0]!.message.content).to.equal(
+        cases[0]!.text,
+      )
       const after = await health()
       expect(after.runtime.restarts).to.equal(before.runtime.restarts + 1)
       expect(after.runtime.pid).to.not.equal(pid)

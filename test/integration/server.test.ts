@@ -56,13 +56,18 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
   const chat = (body: Record<string, unknown>, headers?: Record<string, string>) =>
     postJson(`${server.url}/v1/chat/completions`, {model: BPE, temperature: 0, ...body}, headers)
 
-  async function expectError(response: Response, status: number, code: null | string, param?: null | string): Promise<ErrorBody> {
+  async function expectError(
+    response: Response,
+    status: number,
+    code: null | string,
+    param?: null | string,
+  ): Promise<ErrorBody> {
     const body = (await response.json()) as ErrorBody
     expect(response.status, JSON.stringify(body)).to.equal(status)
     expect(Object.keys(body.error).sort()).to.deep.equal(['code', 'message', 'param', 'type'])
     expect(body.error.code).to.equal(code)
     if (param !== undefined) expect(body.error.param).to.equal(param)
-    expect(response.headers.get('x-request-id')).to.be.a('string').and.not.empty
+    expect(response.headers.get('x-request-id')).to.be.a('string').and.have.length.above(0)
     return body
   }
 
@@ -97,7 +102,11 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
   describe('chat completions', () => {
     it('answers every expected greedy case of the BPE model (SDK, not streamed), with usage', async () => {
       for (const c of bpe.cases) {
-        const completion = await client.chat.completions.create({messages: c.messages as never, model: BPE, temperature: 0})
+        const completion = await client.chat.completions.create({
+          messages: c.messages as never,
+          model: BPE,
+          temperature: 0,
+        })
         expect(completion.object).to.equal('chat.completion')
         expect(completion.model).to.equal(BPE)
         expect(completion.choices[0]!.message.content).to.equal(c.text)
@@ -123,7 +132,8 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
       expect(chunks[0]!.choices[0]!.delta.role).to.equal('assistant')
       const text = chunks.map((ch) => ch.choices[0]?.delta.content ?? '').join('')
       expect(text).to.equal(c.text)
-      for (const ch of chunks) for (const choice of ch.choices) expect(choice.delta.content ?? '').not.to.include('\uFFFD')
+      for (const ch of chunks)
+        for (const choice of ch.choices) expect(choice.delta.content ?? '').not.to.include('\uFFFD')
       const final = chunks.findLast((ch) => ch.choices.length > 0)!
       expect(final.choices[0]!.finish_reason).to.equal('stop')
       const usage = chunks.at(-1)!
@@ -136,7 +146,7 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
       const response = await chat({messages: bpe.cases[0]!.messages, stream: true})
       expect(response.status).to.equal(200)
       expect(response.headers.get('content-type')).to.match(/^text\/event-stream/)
-      expect(response.headers.get('x-request-id')).to.be.a('string').and.not.empty
+      expect(response.headers.get('x-request-id')).to.be.a('string').and.have.length.above(0)
       const events = await readSse(response)
       expect(events.at(-1)).to.equal('[DONE]')
       const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as {choices: unknown[]; usage?: unknown})
@@ -145,7 +155,11 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
 
     it('answers the SentencePiece model too', async () => {
       const c = spm.cases[1]!
-      const completion = await client.chat.completions.create({messages: c.messages as never, model: SPM, temperature: 0})
+      const completion = await client.chat.completions.create({
+        messages: c.messages as never,
+        model: SPM,
+        temperature: 0,
+      })
       expect(completion.choices[0]!.message.content).to.equal(c.text)
     })
 
@@ -173,7 +187,12 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
 
     it('reports finish_reason length when max_tokens (or max_completion_tokens) cuts the answer', async () => {
       const c = bpe.cases[0]!
-      const cut = await client.chat.completions.create({max_tokens: 3, messages: c.messages as never, model: BPE, temperature: 0})
+      const cut = await client.chat.completions.create({
+        max_tokens: 3,
+        messages: c.messages as never,
+        model: BPE,
+        temperature: 0,
+      })
       expect(cut.choices[0]!.finish_reason).to.equal('length')
       expect(cut.usage!.completion_tokens).to.equal(3)
       expect(c.text.startsWith(cut.choices[0]!.message.content!)).to.equal(true)
@@ -195,7 +214,12 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
       }
 
       const c = think.cases[0]!
-      const stream = await client.chat.completions.create({messages: c.messages as never, model: THINK, stream: true, temperature: 0})
+      const stream = await client.chat.completions.create({
+        messages: c.messages as never,
+        model: THINK,
+        stream: true,
+        temperature: 0,
+      })
       let reasoning = ''
       let content = ''
       for await (const chunk of stream) {
@@ -244,7 +268,13 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
     })
 
     it('echoes the prompt when asked', async () => {
-      const response = await postJson(`${server.url}/v1/completions`, {echo: true, max_tokens: 2, model: BPE, prompt: 'Hi', temperature: 0})
+      const response = await postJson(`${server.url}/v1/completions`, {
+        echo: true,
+        max_tokens: 2,
+        model: BPE,
+        prompt: 'Hi',
+        temperature: 0,
+      })
       const body = (await response.json()) as {choices: {text: string}[]}
       expect(body.choices[0]!.text.startsWith('Hi')).to.equal(true)
     })
@@ -258,17 +288,47 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
 
     it('400 naming the field for wrong types and values', async () => {
       await expectError(await chat({messages: 'hello'}), 400, 'invalid_type', 'messages')
-      await expectError(await chat({messages: [{content: 'x', role: 'user'}], temperature: 'hot'}), 400, 'invalid_type', 'temperature')
-      await expectError(await chat({messages: [{content: 'x', role: 'robot'}]}), 400, 'invalid_value', 'messages[0].role')
-      await expectError(await postJson(`${server.url}/v1/chat/completions`, {messages: []}), 400, 'invalid_value', 'model')
-      await expectError(await postJson(`${server.url}/v1/completions`, {model: BPE, prompt: 7}), 400, 'invalid_type', 'prompt')
+      await expectError(
+        await chat({messages: [{content: 'x', role: 'user'}], temperature: 'hot'}),
+        400,
+        'invalid_type',
+        'temperature',
+      )
+      await expectError(
+        await chat({messages: [{content: 'x', role: 'robot'}]}),
+        400,
+        'invalid_value',
+        'messages[0].role',
+      )
+      await expectError(
+        await postJson(`${server.url}/v1/chat/completions`, {messages: []}),
+        400,
+        'invalid_value',
+        'model',
+      )
+      await expectError(
+        await postJson(`${server.url}/v1/completions`, {model: BPE, prompt: 7}),
+        400,
+        'invalid_type',
+        'prompt',
+      )
     })
 
     it('400 for what would change the output and is not implemented', async () => {
       const messages = [{content: 'x', role: 'user'}]
       await expectError(await chat({messages, n: 2}), 400, 'unsupported_parameter', 'n')
-      await expectError(await chat({messages, tools: [{function: {name: 'f'}, type: 'function'}]}), 400, 'unsupported_parameter', 'tools')
-      await expectError(await chat({messages, response_format: {type: 'json_object'}}), 400, 'unsupported_parameter', 'response_format')
+      await expectError(
+        await chat({messages, tools: [{function: {name: 'f'}, type: 'function'}]}),
+        400,
+        'unsupported_parameter',
+        'tools',
+      )
+      await expectError(
+        await chat({messages, response_format: {type: 'json_object'}}),
+        400,
+        'unsupported_parameter',
+        'response_format',
+      )
       await expectError(await chat({logprobs: true, messages}), 400, 'unsupported_parameter', 'logprobs')
       await expectError(await chat({messages, presence_penalty: 0.5}), 400, 'unsupported_parameter', 'presence_penalty')
       await expectError(
@@ -277,12 +337,27 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
         'unsupported_parameter',
         'messages[0].content[0]',
       )
-      await expectError(await postJson(`${server.url}/v1/completions`, {model: BPE, prompt: ['a', 'b']}), 400, 'unsupported_parameter', 'prompt')
+      await expectError(
+        await postJson(`${server.url}/v1/completions`, {model: BPE, prompt: ['a', 'b']}),
+        400,
+        'unsupported_parameter',
+        'prompt',
+      )
     })
 
     it('404 for an unknown model and for an unknown route', async () => {
-      await expectError(await chat({messages: [{content: 'x', role: 'user'}], model: 'nobody/nothing'}), 404, 'model_not_found', 'model')
-      await expectError(await chat({messages: [{content: 'x', role: 'user'}], model: '/etc'}), 404, 'model_not_found', 'model')
+      await expectError(
+        await chat({messages: [{content: 'x', role: 'user'}], model: 'nobody/nothing'}),
+        404,
+        'model_not_found',
+        'model',
+      )
+      await expectError(
+        await chat({messages: [{content: 'x', role: 'user'}], model: '/etc'}),
+        404,
+        'model_not_found',
+        'model',
+      )
       const body = await expectError(await fetch(`${server.url}/v1/embeddings`, {method: 'POST'}), 404, 'not_found')
       expect(body.error.message).to.equal('Invalid URL (POST /v1/embeddings)')
     })
@@ -337,18 +412,24 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
       const response = await fetch(`${server.url}/metrics`)
       expect(response.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/)
       const text = await response.text()
-      expect(text).to.match(/^mlxk_http_requests_total\{method="POST",route="\/v1\/chat\/completions",status="200"\} \d+$/m)
+      expect(text).to.match(
+        /^mlxk_http_requests_total\{method="POST",route="\/v1\/chat\/completions",status="200"\} \d+$/m,
+      )
       expect(text).to.match(/^mlxk_http_errors_total\{code="model_not_found"\} \d+$/m)
       expect(text).to.match(/^mlxk_queue_depth\{model="mlxk-test\/tiny-qwen2-bpe"\} 0$/m)
       expect(text).to.match(/^mlxk_completion_tokens_total\{model="mlxk-test\/tiny-qwen2-bpe"\} [1-9]\d*$/m)
-      expect(text).to.match(/^mlxk_time_to_first_token_seconds_bucket\{model="mlxk-test\/tiny-qwen2-bpe",le="\+Inf"\} [1-9]/m)
+      expect(text).to.match(
+        /^mlxk_time_to_first_token_seconds_bucket\{model="mlxk-test\/tiny-qwen2-bpe",le="\+Inf"\} [1-9]/m,
+      )
       expect(text).to.match(/^mlxk_generation_tokens_per_second_count\{model="mlxk-test\/tiny-qwen2-bpe"\} [1-9]/m)
       expect(text).to.include('# TYPE mlxk_time_to_first_token_seconds histogram')
     })
 
     it('writes one access log line per request on stderr', () => {
       expect(server.stderr()).to.match(/^mlxk server: POST \/v1\/chat\/completions 200 \d+ms id=\S+$/m)
-      expect(server.stderr()).to.match(/^mlxk server: POST \/v1\/chat\/completions 413 \d+ms id=\S+ error=request_too_large$/m)
+      expect(server.stderr()).to.match(
+        /^mlxk server: POST \/v1\/chat\/completions 413 \d+ms id=\S+ error=request_too_large$/m,
+      )
     })
   })
 })

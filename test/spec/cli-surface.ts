@@ -47,7 +47,8 @@ export function loadCliSurface(root: string): CliSurface {
   const plugins = join(root, 'plugins')
   if (existsSync(plugins)) {
     for (const name of readdirSync(plugins).sort()) {
-      if (existsSync(join(plugins, name, 'oclif.manifest.json'))) sources.push(join('plugins', name, 'oclif.manifest.json'))
+      if (existsSync(join(plugins, name, 'oclif.manifest.json')))
+        sources.push(join('plugins', name, 'oclif.manifest.json'))
     }
   }
 
@@ -112,7 +113,8 @@ export function checkInvocation(cli: CliSurface, argv: readonly string[]): Menti
   const words = argv.map(clean).filter((w) => w !== '')
   if (words.length === 0) return null
   if (words[0].startsWith('-')) {
-    if (!ROOT_FLAGS.has(words[0].split('=')[0])) return {message: `mlxk has no root flag ${words[0]}`, missingCommand: false}
+    if (!ROOT_FLAGS.has(words[0].split('=')[0]))
+      return {message: `mlxk has no root flag ${words[0]}`, missingCommand: false}
     const version = cli.commands.get('version')
     return words[0].includes('version') || words[0] === '-v' ? checkFlags(version, words.slice(1)) : null
   }
@@ -145,7 +147,8 @@ function checkFlags(command: CommandSurface | undefined, words: readonly string[
     if (word === '-' || !word.startsWith('-') || /^-\d/.test(word)) continue
     const [name, inlineValue] = word.startsWith('--') ? word.slice(2).split('=', 2) : [word.slice(1), undefined]
     const takesValue = word.startsWith('--') ? long.get(name) : short.get(name)
-    if (takesValue === undefined) return {message: `mlxk ${id} has no flag ${word.split('=')[0]}`, missingCommand: false}
+    if (takesValue === undefined)
+      return {message: `mlxk ${id} has no flag ${word.split('=')[0]}`, missingCommand: false}
     if (takesValue && inlineValue === undefined) i++
   }
 

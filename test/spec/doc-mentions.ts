@@ -52,7 +52,8 @@ export function docMentions(doc: MarkdownDoc): Mention[] {
   }
 
   for (const span of doc.inline) {
-    for (const inv of mlxkInvocations(span.text)) mentions.push({...inv, illustrative: false, where: `${doc.file}:${span.line}`})
+    for (const inv of mlxkInvocations(span.text))
+      mentions.push({...inv, illustrative: false, where: `${doc.file}:${span.line}`})
   }
 
   return mentions

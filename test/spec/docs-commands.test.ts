@@ -17,7 +17,13 @@ describe('@spec docs mention only commands and flags the CLI has', () => {
   const docs = userDocs(ROOT)
 
   it(`reads the manifests and finds the core commands`, () => {
-    expect([...cli.commands.keys()], cli.sources.join(', ')).to.include.members(['list', 'show', 'health', 'rm', 'version'])
+    expect([...cli.commands.keys()], cli.sources.join(', ')).to.include.members([
+      'list',
+      'show',
+      'health',
+      'rm',
+      'version',
+    ])
   })
 
   for (const doc of docs) {
@@ -28,8 +34,10 @@ describe('@spec docs mention only commands and flags the CLI has', () => {
     const failures = checked.filter((c) => c.problem && !pending.includes(c))
 
     it(`${doc.file}: ${mentions.length} mentions name real commands and flags`, () => {
-      const lines = failures.map((f) => `  ${f.mention.where}: \`mlxk ${f.mention.argv.join(' ')}\` — ${f.problem?.message}`)
-      expect(failures, `unknown in ${cli.sources.join(', ')}:\n${lines.join('\n')}`).to.be.empty
+      const lines = failures.map(
+        (f) => `  ${f.mention.where}: \`mlxk ${f.mention.argv.join(' ')}\` — ${f.problem?.message}`,
+      )
+      expect(lines, `unknown in ${cli.sources.join(', ')}:\n${lines.join('\n')}`).to.deep.equal([])
     })
 
     for (const p of pending) {

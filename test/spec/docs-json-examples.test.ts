@@ -15,7 +15,7 @@ describe('@spec JSON examples in the docs validate against their schemas', () =>
   const blocks = userDocs(ROOT).flatMap((doc) => doc.blocks.filter((b) => b.lang === 'json' || b.lang === 'jsonc'))
 
   it('the docs have schema-marked JSON examples (the check is not vacuous)', () => {
-    expect(blocks.filter((b) => markerValue(b, 'schema') !== undefined)).to.not.be.empty
+    expect(blocks.filter((b) => markerValue(b, 'schema') !== undefined).length).to.be.greaterThan(0)
   })
 
   for (const block of blocks) {
@@ -23,9 +23,10 @@ describe('@spec JSON examples in the docs validate against their schemas', () =>
     const where = `${block.file}:${block.line}`
     if (schema === undefined) {
       it(`${where} is marked`, () => {
-        expect(isIllustrative(block), `${where}: put <!-- schema: NAME --> or <!-- illustrative --> above the block`).to.equal(
-          true,
-        )
+        expect(
+          isIllustrative(block),
+          `${where}: put <!-- schema: NAME --> or <!-- illustrative --> above the block`,
+        ).to.equal(true)
       })
       continue
     }

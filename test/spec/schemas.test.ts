@@ -8,7 +8,14 @@ describe('@spec schemas/ are valid JSON Schema', () => {
   const registry = new SchemaRegistry(ROOT)
 
   it('finds the envelope and the command schemas', () => {
-    expect(registry.files.map((f) => f.name)).to.include.members(['envelope', 'list', 'show', 'health', 'rm', 'version'])
+    expect(registry.files.map((f) => f.name)).to.include.members([
+      'envelope',
+      'list',
+      'show',
+      'health',
+      'rm',
+      'version',
+    ])
   })
 
   for (const file of registry.files) {

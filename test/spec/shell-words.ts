@@ -67,7 +67,9 @@ export interface Invocation {
 
 /** Every `mlxk` invocation at a command position in one line of shell (or one inline code span). */
 export function mlxkInvocations(line: string): Invocation[] {
-  const tokens = shellTokens(line.replace(/^\s*[$%>]\s+/, ''))
+  // Docs write placeholders as `<model>`; a shell would read redirections, a reader reads one argument.
+  const text = line.replace(/^\s*[$%>]\s+/, '').replaceAll(/<[^\s<>'"]+>/g, (p) => `'${p}'`)
+  const tokens = shellTokens(text)
   const comment = tokens.find((t) => t.kind === 'comment')?.text ?? ''
   const found: Invocation[] = []
   let commandPosition = true

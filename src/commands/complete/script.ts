@@ -56,7 +56,10 @@ export default class CompleteScript extends MlxkCommand<CompleteScriptData> {
           name,
         }))
       // Summaries may hold help templates (`Display help for <%= config.bin %>.`), which only help renders.
-      const summary = (command.summary ?? command.description?.split('\n', 1)[0] ?? '').replaceAll('<%= config.bin %>', this.config.bin)
+      const summary = (command.summary ?? command.description?.split('\n', 1)[0] ?? '').replaceAll(
+        '<%= config.bin %>',
+        this.config.bin,
+      )
       for (const id of [command.id, ...command.aliases]) commands.push({flags, id: id.replaceAll(':', ' '), summary})
     }
 

@@ -34,13 +34,27 @@ describe('docs parsing for the docs tests', () => {
     expect(argv('cat notes.txt | mlxk run m - "sum" && mlxk health')).to.deep.equal(['run m - sum', 'health'])
     expect(argv('echo mlxk list; grep mlxk file')).to.deep.equal([])
     expect(argv('python -m mlxk_runtime.worker')).to.deep.equal([])
+    expect(argv('mlxk pull <org/name[@revision]> [--include GLOB…]')).to.deep.equal([
+      'pull <org/name[@revision]> [--include GLOB…]',
+    ])
+    expect(argv('mlxk list > out.txt')).to.deep.equal(['list'])
     expect(mlxkInvocations('mlxk list').at(0)?.leading).to.equal(true)
     expect(mlxkInvocations('echo x | mlxk list').at(0)?.leading).to.equal(false)
   })
 
   it('reads markers above fences and line markers in comments', () => {
     const doc = parseMarkdown(
-      ['<!-- schema: list -->', '```json', '{}', '```', '', '- item', '  ```sh', '  mlxk rm a/b # (illustrative)', '  ```'].join('\n'),
+      [
+        '<!-- schema: list -->',
+        '```json',
+        '{}',
+        '```',
+        '',
+        '- item',
+        '  ```sh',
+        '  mlxk rm a/b # (illustrative)',
+        '  ```',
+      ].join('\n'),
       'x.md',
     )
     expect(markerValue(doc.blocks[0], 'schema')).to.equal('list')
@@ -53,7 +67,11 @@ describe('docs parsing for the docs tests', () => {
   })
 
   it('checks commands, topics, aliases and flags against a manifest surface', () => {
-    const command = (id: string, long: Record<string, boolean>, short: Record<string, boolean> = {}): CommandSurface => ({
+    const command = (
+      id: string,
+      long: Record<string, boolean>,
+      short: Record<string, boolean> = {},
+    ): CommandSurface => ({
       id,
       long: new Map([['help', false], ...Object.entries(long)]),
       short: new Map([['h', false], ...Object.entries(short)]),

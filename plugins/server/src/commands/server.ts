@@ -50,9 +50,15 @@ export default class Server extends MlxkCommand<ServerStarted> {
     }),
     model: Flags.string({char: 'm', description: 'Load this model before listening (repeatable).', multiple: true}),
     parallel: Flags.integer({default: 1, description: 'Generations running at once per model.', min: 1}),
-    port: Flags.integer({default: 8000, description: 'Port to bind; 0 picks a free one (printed on start).', max: 65_535, min: 0}),
+    port: Flags.integer({
+      default: 8000,
+      description: 'Port to bind; 0 picks a free one (printed on start).',
+      max: 65_535,
+      min: 0,
+    }),
     workspace: Flags.string({
-      description: 'Also serve the model folder DIR; its id is the path as given (repeatable). See MLXK_WORKSPACE_HOME.',
+      description:
+        'Also serve the model folder DIR; its id is the path as given (repeatable). See MLXK_WORKSPACE_HOME.',
       helpValue: 'DIR',
       multiple: true,
     }),

@@ -9,6 +9,8 @@ export function accessLogWriter(json: boolean, write: (line: string) => void = (
     }
 
     const error = entry.error ? ` error=${entry.error}` : ''
-    write(`mlxk server: ${entry.method} ${entry.path} ${entry.status} ${entry.duration_ms}ms id=${entry.request_id}${error}\n`)
+    write(
+      `mlxk server: ${entry.method} ${entry.path} ${entry.status} ${entry.duration_ms}ms id=${entry.request_id}${error}\n`,
+    )
   }
 }

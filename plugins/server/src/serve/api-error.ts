@@ -30,8 +30,11 @@ export class ApiError extends Error {
   }
 }
 
-export const badRequest = (message: string, param: null | string = null, code: null | string = 'invalid_value'): ApiError =>
-  new ApiError(400, message, {code, param})
+export const badRequest = (
+  message: string,
+  param: null | string = null,
+  code: null | string = 'invalid_value',
+): ApiError => new ApiError(400, message, {code, param})
 
 /** A field whose value would change the output in a way this server does not implement: never silently ignored. */
 export const unsupported = (param: string, message: string): ApiError =>

@@ -16,7 +16,11 @@ const MODEL_REFUSED = new Set(['model_not_runnable', 'model_unhealthy', 'unsafe_
 export function toApiError(error: unknown, context: {model?: string; inputParam?: string} = {}): ApiError {
   if (isApiError(error)) return error
   if (error instanceof ShutdownAbortError) {
-    return unavailable('The server is shutting down; retry against another instance or later', 'server_shutting_down', 5)
+    return unavailable(
+      'The server is shutting down; retry against another instance or later',
+      'server_shutting_down',
+      5,
+    )
   }
 
   if (!isMlxkError(error)) return internal(error instanceof Error ? error.message : String(error))

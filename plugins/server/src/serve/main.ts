@@ -58,7 +58,11 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
     parallel: options.parallel,
     runtime,
   })
-  const catalog = new ModelCatalog({root: options.root, workspaceHome: options.workspaceHome, workspaces: options.workspaces})
+  const catalog = new ModelCatalog({
+    root: options.root,
+    workspaceHome: options.workspaceHome,
+    workspaces: options.workspaces,
+  })
   try {
     const preloaded: string[] = []
     for (const spec of options.models) {
@@ -100,7 +104,9 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
     const port = (server.address() as AddressInfo).port
     const url = urlFor(options.host, port)
     if (!isLoopback(options.host) && !options.apiKey) {
-      note(`warning: listening on ${options.host} without an API key; anyone who can reach this port can use it (set --api-key or MLXK_API_KEY)`)
+      note(
+        `warning: listening on ${options.host} without an API key; anyone who can reach this port can use it (set --api-key or MLXK_API_KEY)`,
+      )
     }
 
     note(`listening on ${url}`)

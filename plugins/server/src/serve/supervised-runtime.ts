@@ -43,7 +43,10 @@ export class SupervisedRuntime implements RuntimePort {
     await this.#supervisor.close()
   }
 
-  async *generate(params: GenerateParams, options: {signal?: AbortSignal}): AsyncGenerator<GenerateEvent, void, undefined> {
+  async *generate(
+    params: GenerateParams,
+    options: {signal?: AbortSignal},
+  ): AsyncGenerator<GenerateEvent, void, undefined> {
     const client = await this.#current()
     yield* client.generate(params, options.signal ? {signal: options.signal} : {})
   }

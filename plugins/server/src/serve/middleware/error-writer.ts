@@ -10,17 +10,23 @@ import {presentError} from '../openai/presenters.js'
  * response whose headers are already out (a stream) is never written to here; streams report their own
  * failures as an SSE event (routes/generation.ts).
  */
-export function errorWriter(deps: Pick<AppDeps, 'metrics'> & {logger?: {error(m: string, f?: Record<string, unknown>): void}}) {
+export function errorWriter(
+  deps: Pick<AppDeps, 'metrics'> & {logger?: {error(m: string, f?: Record<string, unknown>): void}},
+) {
   return async (ctx: AppContext, next: Next): Promise<void> => {
     try {
       await next()
-      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) throw routeNotFound(ctx.method, ctx.path)
+      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false)
+        throw routeNotFound(ctx.method, ctx.path)
     } catch (thrown) {
       const error = toApiError(thrown)
       ctx.state.errorCode ??= error.code ?? error.type
       deps.metrics.errors.inc({code: ctx.state.errorCode})
       if (error.status >= 500 && error.code === 'internal_error') {
-        deps.logger?.error('request failed', {error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown), request_id: ctx.state.requestId})
+        deps.logger?.error('request failed', {
+          error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown),
+          request_id: ctx.state.requestId,
+        })
       }
 
       if (ctx.res.headersSent || ctx.respond === false || !ctx.writable) return

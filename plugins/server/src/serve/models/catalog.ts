@@ -92,7 +92,10 @@ export class ModelCatalog implements ModelSource {
     }
 
     if (!object.runtime_compatible) {
-      throw new MlxkError('model_not_runnable', `Model '${object.name}' cannot run with mlx-lm: ${object.reason ?? object.runtime_code}`)
+      throw new MlxkError(
+        'model_not_runnable',
+        `Model '${object.name}' cannot run with mlx-lm: ${object.reason ?? object.runtime_code}`,
+      )
     }
 
     return {
@@ -124,11 +127,17 @@ export class ModelCatalog implements ModelSource {
   ): Promise<ServableModel | undefined> {
     const target = await describeWorkspace({spec, supported})
     if (!target.health.healthy) {
-      throw new MlxkError('model_unhealthy', `Workspace '${spec}' is not healthy: ${target.health.reason ?? target.health.code}`)
+      throw new MlxkError(
+        'model_unhealthy',
+        `Workspace '${spec}' is not healthy: ${target.health.reason ?? target.health.code}`,
+      )
     }
 
     if (!target.runtime.compatible) {
-      throw new MlxkError('model_not_runnable', `Workspace '${spec}' cannot run with mlx-lm: ${target.runtime.reason ?? target.runtime.code}`)
+      throw new MlxkError(
+        'model_not_runnable',
+        `Workspace '${spec}' cannot run with mlx-lm: ${target.runtime.reason ?? target.runtime.code}`,
+      )
     }
 
     return {

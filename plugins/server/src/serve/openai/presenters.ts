@@ -117,7 +117,11 @@ export function presentChatCompletion(
   }
 }
 
-export function presentChatChunk(meta: ResponseMeta, delta: ChatDelta, finish: null | OpenAiFinishReason = null): ChatChunk {
+export function presentChatChunk(
+  meta: ResponseMeta,
+  delta: ChatDelta,
+  finish: null | OpenAiFinishReason = null,
+): ChatChunk {
   const chunk: ChatChunk = {
     choices: [{delta, finish_reason: finish, index: 0, logprobs: null}],
     created: meta.created,

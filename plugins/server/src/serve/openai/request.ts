@@ -86,13 +86,24 @@ export function rejectUnsupportedChat(body: ChatRequest): void {
     throw unsupported('functions', 'Function calling is not supported by this server')
   }
 
-  if (body.tool_choice !== undefined && body.tool_choice !== null && body.tool_choice !== 'none' && body.tool_choice !== 'auto') {
-    throw unsupported('tool_choice', 'Tool calling is not supported by this server; tool_choice must be "none" or "auto"')
+  if (
+    body.tool_choice !== undefined &&
+    body.tool_choice !== null &&
+    body.tool_choice !== 'none' &&
+    body.tool_choice !== 'auto'
+  ) {
+    throw unsupported(
+      'tool_choice',
+      'Tool calling is not supported by this server; tool_choice must be "none" or "auto"',
+    )
   }
 
   const format = body.response_format?.type
   if (format !== undefined && format !== 'text') {
-    throw unsupported('response_format', `response_format '${format}' is not enforced by this server; only 'text' is supported`)
+    throw unsupported(
+      'response_format',
+      `response_format '${format}' is not enforced by this server; only 'text' is supported`,
+    )
   }
 
   if (body.logprobs === true) throw unsupported('logprobs', 'logprobs are not supported yet; omit it or send false')
@@ -107,7 +118,10 @@ export function rejectUnsupportedChat(body: ChatRequest): void {
     if (Array.isArray(message.content)) {
       for (const [j, part] of message.content.entries()) {
         if (part.type !== 'text') {
-          throw unsupported(`messages[${i}].content[${j}]`, `Content parts of type '${part.type}' are not supported; only text`)
+          throw unsupported(
+            `messages[${i}].content[${j}]`,
+            `Content parts of type '${part.type}' are not supported; only text`,
+          )
         }
       }
     }
@@ -124,7 +138,10 @@ export function rejectUnsupportedCompletion(body: CompletionRequest): void {
 
   if (Array.isArray(body.prompt)) {
     if (body.prompt.length !== 1 || typeof body.prompt[0] !== 'string') {
-      throw unsupported('prompt', 'prompt must be one string (or a list holding one string); batches and token ids are not supported')
+      throw unsupported(
+        'prompt',
+        'prompt must be one string (or a list holding one string); batches and token ids are not supported',
+      )
     }
   }
 }
@@ -172,7 +189,12 @@ export function samplingParams(
   return params
 }
 
-export function chatParams(body: ChatRequest, modelId: string, contextLength: number, defaults: SamplingDefaults): GenerateParams {
+export function chatParams(
+  body: ChatRequest,
+  modelId: string,
+  contextLength: number,
+  defaults: SamplingDefaults,
+): GenerateParams {
   return {...samplingParams(body, contextLength, defaults), messages: chatMessages(body), model_id: modelId}
 }
 

@@ -31,13 +31,20 @@ export class RequestValidator {
     const error = validate.errors?.[0]
     if (!error) throw badRequest('The request body is invalid')
     const param = paramOf(error)
-    throw badRequest(`${param ?? 'body'}: ${describe(error)}`, param, error.keyword === 'type' ? 'invalid_type' : 'invalid_value')
+    throw badRequest(
+      `${param ?? 'body'}: ${describe(error)}`,
+      param,
+      error.keyword === 'type' ? 'invalid_type' : 'invalid_value',
+    )
   }
 }
 
 /** `/messages/0/content` → `messages[0].content`, the way OpenAI names a nested `param`. */
 function paramOf(error: ErrorObject): null | string {
-  const parts = error.instancePath.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
+  const parts = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
   if (error.keyword === 'required') parts.push(String(error.params.missingProperty))
   let out = ''
   for (const part of parts) out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`
@@ -46,6 +53,7 @@ function paramOf(error: ErrorObject): null | string {
 
 function describe(error: ErrorObject): string {
   if (error.keyword === 'required') return 'is required'
-  if (error.keyword === 'enum') return `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+  if (error.keyword === 'enum')
+    return `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
   return error.message ?? 'is invalid'
 }

@@ -19,7 +19,11 @@ import {SseStream} from '../sse.js'
  * answer as one JSON object or as an SSE stream. Everything before the first token can still fail with a proper
  * HTTP status, because the stream's headers go out only once the runtime has started the generation.
  */
-export async function handleGeneration<B extends SamplingFields>(ctx: AppContext, deps: AppDeps, flavor: Flavor<B>): Promise<void> {
+export async function handleGeneration<B extends SamplingFields>(
+  ctx: AppContext,
+  deps: AppDeps,
+  flavor: Flavor<B>,
+): Promise<void> {
   deps.validator.check(flavor.kind, ctx.state.body)
   const body = ctx.state.body as B
   flavor.reject(body)
