@@ -13,7 +13,19 @@ case "$(uname -s)-$(uname -m)" in
   *) echo "setup-runtime: unsupported platform $(uname -s)-$(uname -m) (need Linux or macOS arm64)" >&2; exit 2 ;;
 esac
 
-PYTHON="${MLXK_PYTHON_BOOTSTRAP:-python3}"
+# The newest versioned interpreter first: on macOS `python3` is often Apple's 3.9 while Homebrew's python@3.12
+# only provides `python3.12`.
+PYTHON="${MLXK_PYTHON_BOOTSTRAP:-}"
+if [ -z "$PYTHON" ]; then
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 \
+       && "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      PYTHON="$candidate"
+      break
+    fi
+  done
+  PYTHON="${PYTHON:-python3}"
+fi
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
   echo "setup-runtime: $PYTHON not found; install Python >= 3.11" >&2
   exit 2

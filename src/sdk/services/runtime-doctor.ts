@@ -63,7 +63,9 @@ export async function diagnoseRuntime(env: NodeJS.ProcessEnv = process.env): Pro
     checks.push({detail: python, fix: null, name: 'venv', ok: true})
   } catch (error) {
     const detail = isMlxkError(error) ? error.message : String(error)
-    checks.push({detail, fix: 'mlxk runtime setup', name: 'venv', ok: false})
+    // A bad override says nothing about the venv itself: never suggest deleting a working one.
+    const fix = env.MLXK_PYTHON ? `unset MLXK_PYTHON, or point it at a runtime venv's python (e.g. ${target.python})` : 'mlxk runtime setup'
+    checks.push({detail, fix, name: 'venv', ok: false})
   }
 
   if (python) {
@@ -84,7 +86,7 @@ export async function diagnoseRuntime(env: NodeJS.ProcessEnv = process.env): Pro
       name: 'imports',
       ok: imports.ok,
     })
-  } else if (existsSync(target.venv)) {
+  } else if (!env.MLXK_PYTHON && existsSync(target.venv)) {
     checks.push({
       detail: `${target.venv} exists but has no working python`,
       fix: `rm -rf '${target.venv}' && mlxk runtime setup`,

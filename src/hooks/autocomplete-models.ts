@@ -7,7 +7,7 @@ import type {Hook} from '@oclif/core'
 const hook: Hook.Postrun = async function (options) {
   const id = options.Command?.id
   if (id !== 'autocomplete' && id !== 'autocomplete:create') return
-  const {patchAutocompleteCache} = await import('../../sdk/completion.js')
+  const {patchAutocompleteCache} = await import('../sdk/completion.js')
   await patchAutocompleteCache(options.config.cacheDir, options.config.bin)
 }
 
