@@ -16,10 +16,12 @@ const {values} = parseArgs({
     'max-tokens': {default: '64', type: 'string'},
     model: {default: 'both', type: 'string'},
     requests: {default: '8', type: 'string'},
+    rounds: {default: '3', type: 'string'},
   },
 })
 const maxTokens = Number(values['max-tokens'])
 const requestsPerClient = Number(values.requests)
+const rounds = Number(values.rounds)
 const python = join(root, 'python-runtime', '.venv', 'bin', 'python')
 const {importFolder} = await import(join(root, 'lib/sdk/cache/import-folder.js'))
 
@@ -155,12 +157,34 @@ async function measure(start, clients) {
   }
 }
 
+/** Per-field medians over rounds; errors are summed, since one error anywhere counts. */
+function medianRun(runs) {
+  const med = (key) => percentile(runs.map((r) => r[key]), 50)
+  return {
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    tokens_per_s: med('tokens_per_s'),
+    ttft_p50_ms: med('ttft_p50_ms'),
+    ttft_p95_ms: med('ttft_p95_ms'),
+  }
+}
+
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a')
 for (const model of models) {
-  console.log(`\n${model.label}: ${requestsPerClient} requests per client, max_tokens ${maxTokens}`)
+  console.log(`\n${model.label}: ${requestsPerClient} requests per client, max_tokens ${maxTokens}, median of ${rounds} rounds`)
   for (const clients of [1, 4]) {
-    const peer = await measure(() => startPeer(model), clients)
-    const ours = await measure(() => startOurs(model, clients), clients)
+    // Rounds alternate which server goes first, and medians are reported: a shared machine's load drifts.
+    const peerRuns = []
+    const ourRuns = []
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? ['peer', 'ours'] : ['ours', 'peer']
+      for (const who of order) {
+        if (who === 'peer') peerRuns.push(await measure(() => startPeer(model), clients))
+        else ourRuns.push(await measure(() => startOurs(model, clients), clients))
+      }
+    }
+
+    const peer = medianRun(peerRuns)
+    const ours = medianRun(ourRuns)
     console.log(
       `  ${clients} client(s): tokens/s ours ${fmt(ours.tokens_per_s)} vs mlx_lm.server ${fmt(peer.tokens_per_s)} ` +
         `(ratio ${(ours.tokens_per_s / peer.tokens_per_s).toFixed(3)}); TTFT p50/p95 ours ${fmt(ours.ttft_p50_ms)}/${fmt(ours.ttft_p95_ms)} ms, ` +

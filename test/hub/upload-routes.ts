@@ -51,7 +51,23 @@ interface Refusal {
 }
 
 // The Hub's default .gitattributes for model repos (abridged): what it stores in LFS without being asked.
-const LFS_PATTERNS = ['*.7z', '*.bin', '*.ckpt', '*.gguf', '*.h5', '*.model', '*.msgpack', '*.npz', '*.onnx', '*.pt', '*.pth', '*.safetensors', '*.tar', '*.tflite', '*.zip']
+const LFS_PATTERNS = [
+  '*.7z',
+  '*.bin',
+  '*.ckpt',
+  '*.gguf',
+  '*.h5',
+  '*.model',
+  '*.msgpack',
+  '*.npz',
+  '*.onnx',
+  '*.pt',
+  '*.pth',
+  '*.safetensors',
+  '*.tar',
+  '*.tflite',
+  '*.zip',
+]
 const GITATTRIBUTES = LFS_PATTERNS.map((p) => `${p} filter=lfs diff=lfs merge=lfs -text`).join('\n') + '\n'
 const LFS_REGEX = new RegExp(`(${LFS_PATTERNS.map((p) => p.replace('*.', '\\.')).join('|')})$`, 'i')
 const REGULAR_MAX_BYTES = 10 * 1024 * 1024
@@ -92,7 +108,10 @@ export function createUploadSide(context: UploadContext): UploadSide {
     },
     hubRoutes: async (ctx, next) => {
       if (ctx.method !== 'POST') return next()
-      const parts = ctx.path.split('/').filter(Boolean).map((s) => decodeURIComponent(s))
+      const parts = ctx.path
+        .split('/')
+        .filter(Boolean)
+        .map((s) => decodeURIComponent(s))
       if (parts.join('/') === 'api/repos/create') return createRepo(ctx)
       if (parts[0] === 'api' && parts[1] === 'models' && parts.length >= 6) {
         const action = parts[4]
@@ -113,7 +132,10 @@ export function createUploadSide(context: UploadContext): UploadSide {
     },
     lfsPuts: [],
     storageRoutes: async (ctx, next) => {
-      const parts = ctx.path.split('/').filter(Boolean).map((s) => decodeURIComponent(s))
+      const parts = ctx.path
+        .split('/')
+        .filter(Boolean)
+        .map((s) => decodeURIComponent(s))
       if (ctx.method !== 'PUT' || parts[0] !== 'upload' || parts.length !== 4) return next()
       return storeObject(ctx, `${parts[1]}/${parts[2]}`, parts[3] as string)
     },
@@ -150,9 +172,15 @@ export function createUploadSide(context: UploadContext): UploadSide {
     return repo
   }
 
-  const canWrite = (token: string, repoId: string): boolean => (writers[token] ?? []).includes(repoId.split('/')[0] as string)
+  const canWrite = (token: string, repoId: string): boolean =>
+    (writers[token] ?? []).includes(repoId.split('/')[0] as string)
 
-  const guarded = async (ctx: Koa.Context, fault: null | UploadFault['on'], repoId: string, handle: (repo: HubRepo) => Promise<void> | void) => {
+  const guarded = async (
+    ctx: Koa.Context,
+    fault: null | UploadFault['on'],
+    repoId: string,
+    handle: (repo: HubRepo) => Promise<void> | void,
+  ) => {
     if (fault && injected(ctx, fault)) return
     const access = writeAccess(ctx, repoId)
     if (!('commits' in access)) return refuse(ctx, access)
@@ -179,20 +207,35 @@ export function createUploadSide(context: UploadContext): UploadSide {
 
   const createRepo = async (ctx: Koa.Context): Promise<void> => {
     if (injected(ctx, 'create')) return
-    const body = JSON.parse((await readBody(ctx)).toString('utf8') || '{}') as {name?: string; organization?: string; private?: boolean; visibility?: string}
+    const body = JSON.parse((await readBody(ctx)).toString('utf8') || '{}') as {
+      name?: string
+      organization?: string
+      private?: boolean
+      visibility?: string
+    }
     const token = bearer(ctx)
     if (token === null) return refuse(ctx, {message: 'Invalid username or password.', status: 401})
-    if (!knownTokens.has(token)) return refuse(ctx, {message: 'Invalid credentials in Authorization header', status: 401})
+    if (!knownTokens.has(token))
+      return refuse(ctx, {message: 'Invalid credentials in Authorization header', status: 401})
     const namespace = body.organization ?? writers[token]?.[0]
     const id = `${namespace}/${body.name}`
     if (!namespace || !canWrite(token, id)) {
-      return refuse(ctx, {message: `You don't have the rights to create a model under the namespace "${namespace}"`, status: 403})
+      return refuse(ctx, {
+        message: `You don't have the rights to create a model under the namespace "${namespace}"`,
+        status: 403,
+      })
     }
 
     if (repos.has(id)) return refuse(ctx, {message: 'You already created this model repo', status: 409})
     // Like the Hub: a new repo starts with one commit holding the default .gitattributes.
     const attributes = Buffer.from(GITATTRIBUTES)
-    const file: HubFile = {blobId: gitBlobSha1(attributes), inline: attributes, lfs: null, path: '.gitattributes', size: attributes.length}
+    const file: HubFile = {
+      blobId: gitBlobSha1(attributes),
+      inline: attributes,
+      lfs: null,
+      path: '.gitattributes',
+      size: attributes.length,
+    }
     const sha = createHash('sha1').update(`${id}\ninitial commit`).digest('hex')
     const repo: HubRepo = {
       commits: new Map([[sha, {files: new Map([[file.path, file]]), sha}]]),
@@ -208,7 +251,9 @@ export function createUploadSide(context: UploadContext): UploadSide {
 
   const preupload = async (ctx: Koa.Context, repo: HubRepo, rev: string): Promise<void> => {
     if (!head(repo, rev)) return refuse(ctx, {code: 'RevisionNotFound', message: `Invalid rev id: ${rev}`, status: 404})
-    const body = JSON.parse((await readBody(ctx)).toString('utf8')) as {files: Array<{path: string; sample: string; size: number}>}
+    const body = JSON.parse((await readBody(ctx)).toString('utf8')) as {
+      files: Array<{path: string; sample: string; size: number}>
+    }
     ctx.body = {
       files: body.files.map((f) => {
         const binary = Buffer.from(f.sample, 'base64').includes(0)
@@ -219,9 +264,14 @@ export function createUploadSide(context: UploadContext): UploadSide {
   }
 
   const batch = async (ctx: Koa.Context, repo: HubRepo): Promise<void> => {
-    const body = JSON.parse((await readBody(ctx)).toString('utf8')) as {objects: Array<{oid: string; size: number}>; operation: string; transfers?: string[]}
+    const body = JSON.parse((await readBody(ctx)).toString('utf8')) as {
+      objects: Array<{oid: string; size: number}>
+      operation: string
+      transfers?: string[]
+    }
     if (body.operation !== 'upload') return refuse(ctx, {message: 'Only uploads are served here', status: 422})
-    if (body.transfers && !body.transfers.includes('basic')) return refuse(ctx, {message: 'No supported transfer', status: 422})
+    if (body.transfers && !body.transfers.includes('basic'))
+      return refuse(ctx, {message: 'No supported transfer', status: 422})
     const storage = context.cdnUrl()
     ctx.type = 'application/vnd.git-lfs+json'
     ctx.body = {
@@ -230,7 +280,10 @@ export function createUploadSide(context: UploadContext): UploadSide {
           ? {oid, size}
           : {
               actions: {
-                upload: {expires_in: 86_400, href: `${storage}/upload/${repo.id}/${oid}?size=${size}&X-Amz-Signature=test`},
+                upload: {
+                  expires_in: 86_400,
+                  href: `${storage}/upload/${repo.id}/${oid}?size=${size}&X-Amz-Signature=test`,
+                },
                 verify: {href: `${context.hubUrl()}/${repo.id}.git/info/lfs/objects/verify`},
               },
               authenticated: true,
@@ -298,30 +351,56 @@ export function createUploadSide(context: UploadContext): UploadSide {
       } else if (key === 'lfsFile') {
         const oid = String(value.oid)
         const content = objectContent(repo, oid)
-        if (!content) return refuse(ctx, {message: `Your push was rejected because an LFS pointer pointed to a file that does not exist: ${path}`, status: 422})
+        if (!content)
+          return refuse(ctx, {
+            message: `Your push was rejected because an LFS pointer pointed to a file that does not exist: ${path}`,
+            status: 422,
+          })
         const pointer = lfsPointer(oid, content.length)
-        const file: HubFile = {blobId: gitBlobSha1(pointer), inline: content, lfs: {pointer, sha256: oid}, path, size: content.length}
+        const file: HubFile = {
+          blobId: gitBlobSha1(pointer),
+          inline: content,
+          lfs: {pointer, sha256: oid},
+          path,
+          size: content.length,
+        }
         files.set(path, file)
         context.lfsBlobs.set(oid, file)
       } else if (key === 'deletedFile') {
-        if (!files.delete(path)) return refuse(ctx, {code: 'EntryNotFound', message: `Entry not found: ${path}`, status: 404})
+        if (!files.delete(path))
+          return refuse(ctx, {code: 'EntryNotFound', message: `Entry not found: ${path}`, status: 404})
       }
     }
 
-    const listing = [...files.values()].map((f) => `${f.path}:${f.blobId}`).sort().join('\n')
-    const sha = createHash('sha1').update(`${repo.id}\n${parent.sha}\n${listing}\n${side.commits.length}\n${String(header.summary)}`).digest('hex')
+    const listing = [...files.values()]
+      .map((f) => `${f.path}:${f.blobId}`)
+      .sort()
+      .join('\n')
+    const sha = createHash('sha1')
+      .update(`${repo.id}\n${parent.sha}\n${listing}\n${side.commits.length}\n${String(header.summary)}`)
+      .digest('hex')
     repo.commits.set(sha, {files, sha})
     repo.refs.set(rev, sha)
     side.commits.push({branch: rev, operations: entries.length - 1, repoId: repo.id, sha})
-    ctx.body = {commitOid: sha, commitUrl: `${context.hubUrl()}/${repo.id}/commit/${sha}`, hookOutput: '', success: true}
+    ctx.body = {
+      commitOid: sha,
+      commitUrl: `${context.hubUrl()}/${repo.id}/commit/${sha}`,
+      hookOutput: '',
+      success: true,
+    }
   }
 
   const branch = async (ctx: Koa.Context, repo: HubRepo, name: string): Promise<void> => {
-    const body = JSON.parse((await readBody(ctx)).toString('utf8') || '{}') as {emptyBranch?: boolean; overwrite?: boolean; startingPoint?: string}
+    const body = JSON.parse((await readBody(ctx)).toString('utf8') || '{}') as {
+      emptyBranch?: boolean
+      overwrite?: boolean
+      startingPoint?: string
+    }
     if (repo.refs.has(name) && !body.overwrite) return refuse(ctx, {message: 'Reference already exists', status: 409})
     const start = body.startingPoint ?? 'main'
     const sha = repo.refs.get(start) ?? (repo.commits.has(start) ? start : undefined)
-    if (sha === undefined) return refuse(ctx, {code: 'RevisionNotFound', message: `Invalid rev id: ${start}`, status: 404})
+    if (sha === undefined)
+      return refuse(ctx, {code: 'RevisionNotFound', message: `Invalid rev id: ${start}`, status: 404})
     repo.refs.set(name, sha)
     ctx.body = {}
   }

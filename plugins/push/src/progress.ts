@@ -34,7 +34,9 @@ export async function createPushProgress(options: {enabled: boolean}): Promise<P
   let uploading: null | Row = null
 
   const title = (row: Row): string =>
-    row.total === null ? `${row.label}  ${formatSize(row.done)}  ${formatSize(row.meter.rate())}/s` : `${row.label}  ${progressLine(row.done, row.total, row.meter.rate())}`
+    row.total === null
+      ? `${row.label}  ${formatSize(row.done)}  ${formatSize(row.meter.rate())}/s`
+      : `${row.label}  ${progressLine(row.done, row.total, row.meter.rate())}`
   const refresh = () => {
     for (const row of rows) row.setTitle?.(title(row))
   }
@@ -60,7 +62,13 @@ export async function createPushProgress(options: {enabled: boolean}): Promise<P
           }),
         title: row.label,
       })),
-      {concurrent: true, exitOnError: false, fallbackRendererOptions: {logger}, registerSignalListeners: false, rendererOptions: {collapseErrors: true, logger}},
+      {
+        concurrent: true,
+        exitOnError: false,
+        fallbackRendererOptions: {logger},
+        registerSignalListeners: false,
+        rendererOptions: {collapseErrors: true, logger},
+      },
     )
     running = listr.run().catch(() => {})
     timer = setInterval(refresh, 200)

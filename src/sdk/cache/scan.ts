@@ -1,31 +1,48 @@
-import type {Dirent} from 'node:fs'
-import {lstat, readdir, readFile, readlink, stat} from 'node:fs/promises'
+import {type Dirent, lstatSync, readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 
 import {MlxkError} from '../errors.js'
 import {dirNameToRepoId} from './naming.js'
-import {compareCodePoints, mapLimit} from './order.js'
+import {compareCodePoints} from './order.js'
 import type {CachedModel, IncompleteBlob, Snapshot, SnapshotFile} from './types.js'
 
 export {readTreesJson} from './trees.js'
 
 const MODEL_PREFIX = 'models--'
-const SCAN_CONCURRENCY = 32
 /** Python ≤ 2.3 wrote `<etag>.incomplete`; 2.4 writes `<etag>.<8 hex>.incomplete`, unique per process. */
 const INCOMPLETE = /^(.+?)(?:\.[0-9a-f]{8})?\.incomplete$/
 const HEX = /^[0-9a-f]+$/i
 
-async function entries(dir: string): Promise<Dirent[]> {
+/*
+ * The scan is synchronous inside: it reads directory metadata only, each call a few microseconds from the page
+ * cache, and a thousand models need tens of thousands of them. Issued as promises, every one of those waits its
+ * turn on libuv's thread pool, which made the async scan several times slower than the syscalls themselves.
+ */
+
+/**
+ * What the scan saw of a snapshot, handed to the first `listSnapshotFiles` of that snapshot so it need not
+ * read the same directories and stat the same blobs again. Used once, then dropped: a later listing reads afresh.
+ */
+interface ScanView {
+  /** Sizes of the regular files in the model's `blobs/`, by name. */
+  blobSizes: ReadonlyMap<string, number>
+  /** Entries of the `snapshots/` directories walked, by absolute path. */
+  dirs: ReadonlyMap<string, Dirent[]>
+}
+
+const scanViews = new WeakMap<object, ScanView>()
+
+function entries(dir: string): Dirent[] {
   try {
-    return await readdir(dir, {withFileTypes: true})
+    return readdirSync(dir, {withFileTypes: true})
   } catch {
     return []
   }
 }
 
-async function isDirectory(path: string): Promise<boolean> {
+function isDirectory(path: string): boolean {
   try {
-    return (await stat(path)).isDirectory()
+    return statSync(path).isDirectory()
   } catch {
     return false
   }
@@ -37,31 +54,43 @@ async function isDirectory(path: string): Promise<boolean> {
  * (refs aside), so this stays fast with thousands of models.
  */
 export async function scanCache(root: string): Promise<CachedModel[]> {
-  const names = (await entries(root))
-    .filter((entry) => entry.name.startsWith(MODEL_PREFIX) && (entry.isDirectory() || entry.isSymbolicLink()))
-    .map((entry) => entry.name)
-  const models = await mapLimit(names, SCAN_CONCURRENCY, (name) => scanModel(root, name).catch(() => null))
-  return models
-    .filter((model): model is CachedModel => model !== null)
-    .sort((a, b) => compareCodePoints(a.name, b.name) || compareCodePoints(a.dirName, b.dirName))
+  const models: CachedModel[] = []
+  for (const entry of entries(root)) {
+    if (!entry.name.startsWith(MODEL_PREFIX) || !(entry.isDirectory() || entry.isSymbolicLink())) continue
+    try {
+      // A real directory needs no stat; a link may point anywhere (or nowhere), so scanModelSync checks it.
+      const model = scanModelSync(root, entry.name, entry.isDirectory())
+      if (model) models.push(model)
+    } catch {
+      // An unreadable model is left out rather than failing the listing.
+    }
+  }
+
+  return models.sort((a, b) => compareCodePoints(a.name, b.name) || compareCodePoints(a.dirName, b.dirName))
 }
 
 /** One model directory, or null when `<root>/<dirName>` is not a directory. */
 export async function scanModel(root: string, dirName: string): Promise<CachedModel | null> {
+  return scanModelSync(root, dirName, false)
+}
+
+function scanModelSync(root: string, dirName: string, knownDirectory: boolean): CachedModel | null {
   const dir = join(root, dirName)
-  if (!(await isDirectory(dir))) return null
-  const [refs, snapshotDirs, blobs, plainBytes] = await Promise.all([
-    readRefs(join(dir, 'refs')),
-    readSnapshotDirs(join(dir, 'snapshots')),
-    readBlobs(join(dir, 'blobs')),
-    plainFileBytes(join(dir, 'snapshots')),
-  ])
+  if (!knownDirectory && !isDirectory(dir)) return null
+  const refs = readRefs(join(dir, 'refs'))
+  const blobs = readBlobs(join(dir, 'blobs'))
+  const dirs = new Map<string, Dirent[]>()
+  // Absolute keys, as listSnapshotFiles walks from the resolved snapshot path.
+  const snapshotsDir = resolve(dir, 'snapshots')
+  const plainBytes = plainFileBytes(snapshotsDir, dirs)
+  const snapshotDirs = readSnapshotDirs(join(dir, 'snapshots'), dirs.get(snapshotsDir) ?? [])
   const refsByCommit = new Map<string, string[]>()
   for (const [ref, commit] of Object.entries(refs)) refsByCommit.set(commit, [...(refsByCommit.get(commit) ?? []), ref])
   const snapshots = snapshotDirs.map((snapshot) => ({
     ...snapshot,
     refs: (refsByCommit.get(snapshot.commit) ?? []).sort(compareCodePoints),
   }))
+  for (const snapshot of snapshots) scanViews.set(snapshot, {blobSizes: blobs.sizes, dirs})
   return {
     dir,
     dirName,
@@ -74,18 +103,21 @@ export async function scanModel(root: string, dirName: string): Promise<CachedMo
 }
 
 /** `refs/main`, `refs/v1.0`, `refs/pr/1` → `{main, v1.0, pr/1}`, each holding a commit sha. */
-async function readRefs(refsDir: string, prefix = ''): Promise<Record<string, string>> {
+function readRefs(refsDir: string, prefix = ''): Record<string, string> {
   const refs: Record<string, string> = {}
-  for (const entry of (await entries(refsDir)).sort((a, b) => compareCodePoints(a.name, b.name))) {
+  for (const entry of entries(refsDir).sort((a, b) => compareCodePoints(a.name, b.name))) {
     const name = prefix + entry.name
     const path = join(refsDir, entry.name)
     if (entry.isDirectory()) {
-      Object.assign(refs, await readRefs(path, `${name}/`))
+      Object.assign(refs, readRefs(path, `${name}/`))
     } else if (entry.isFile()) {
-      const commit = await readFile(path, 'utf8').then(
-        (text) => text.trim(),
-        () => '',
-      )
+      let commit = ''
+      try {
+        commit = readFileSync(path, 'utf8').trim()
+      } catch {
+        // An unreadable ref names nothing.
+      }
+
       if (commit !== '') refs[name] = commit
     }
   }
@@ -93,12 +125,12 @@ async function readRefs(refsDir: string, prefix = ''): Promise<Record<string, st
   return refs
 }
 
-async function readSnapshotDirs(snapshotsDir: string): Promise<Omit<Snapshot, 'refs'>[]> {
+function readSnapshotDirs(snapshotsDir: string, list: readonly Dirent[]): Omit<Snapshot, 'refs'>[] {
   const found: Omit<Snapshot, 'refs'>[] = []
-  for (const entry of await entries(snapshotsDir)) {
+  for (const entry of list) {
     const dir = join(snapshotsDir, entry.name)
     try {
-      const info = await stat(dir)
+      const info = statSync(dir)
       if (info.isDirectory()) found.push({commit: entry.name, dir, mtimeMs: info.mtimeMs})
     } catch {
       // A dangling snapshot link holds nothing that could be selected.
@@ -108,38 +140,52 @@ async function readSnapshotDirs(snapshotsDir: string): Promise<Omit<Snapshot, 'r
   return found.sort((a, b) => compareCodePoints(a.commit, b.commit))
 }
 
-async function readBlobs(blobsDir: string): Promise<{bytes: number; incomplete: IncompleteBlob[]}> {
+function readBlobs(blobsDir: string): {bytes: number; incomplete: IncompleteBlob[]; sizes: Map<string, number>} {
   let bytes = 0
   const incomplete: IncompleteBlob[] = []
-  for (const entry of await entries(blobsDir)) {
+  const sizes = new Map<string, number>()
+  for (const entry of entries(blobsDir)) {
     if (!entry.isFile()) continue
-    const size = await lstat(join(blobsDir, entry.name)).then(
-      (info) => info.size,
-      () => 0,
-    )
+    let size = 0
+    try {
+      size = lstatSync(join(blobsDir, entry.name)).size
+      sizes.set(entry.name, size)
+    } catch {
+      // Gone since readdir: occupies nothing, and a link to it is left for listSnapshotFiles to stat.
+    }
+
     // Partial downloads occupy disk too, and `rm` frees them, so they count toward diskBytes.
     bytes += size
     const match = INCOMPLETE.exec(entry.name)
     if (match) incomplete.push({etag: match[1] as string, name: entry.name, size})
   }
 
-  return {bytes, incomplete: incomplete.sort((a, b) => compareCodePoints(a.name, b.name))}
+  return {bytes, incomplete: incomplete.sort((a, b) => compareCodePoints(a.name, b.name)), sizes}
 }
 
-/** Regular files inside snapshots (copies rather than links into blobs/), which occupy disk on their own. */
-async function plainFileBytes(dir: string): Promise<number> {
+/**
+ * Regular files inside snapshots (copies rather than links into blobs/), which occupy disk on their own. The
+ * entries of every directory walked are kept in `seen` for the listing of the snapshot that follows.
+ */
+function plainFileBytes(dir: string, seen: Map<string, Dirent[]>): number {
   let bytes = 0
-  for (const entry of await entries(dir)) {
+  const dirEntries = entries(dir)
+  seen.set(dir, dirEntries)
+  for (const entry of dirEntries) {
     const path = join(dir, entry.name)
-    if (entry.isDirectory()) bytes += await plainFileBytes(path)
-    else if (entry.isFile())
-      bytes += await lstat(path).then(
-        (info) => info.size,
-        () => 0,
-      )
+    if (entry.isDirectory()) bytes += plainFileBytes(path, seen)
+    else if (entry.isFile()) bytes += fileSize(path)
   }
 
   return bytes
+}
+
+function fileSize(path: string): number {
+  try {
+    return lstatSync(path).size
+  } catch {
+    return 0
+  }
 }
 
 /**
@@ -147,38 +193,55 @@ async function plainFileBytes(dir: string): Promise<number> {
  * into `blobs/` (what Python writes) or plain files; a link whose target is gone is reported as dangling.
  */
 export async function listSnapshotFiles(snapshot: Pick<Snapshot, 'dir'>): Promise<SnapshotFile[]> {
-  const blobsDir = join(dirname(dirname(resolve(snapshot.dir))), 'blobs')
+  return listSnapshotFilesSync(snapshot)
+}
+
+/** `listSnapshotFiles` without the promise, for callers that describe many models in a row. */
+export function listSnapshotFilesSync(snapshot: Pick<Snapshot, 'dir'>): SnapshotFile[] {
+  const view = scanViews.get(snapshot)
+  scanViews.delete(snapshot)
+  const root = resolve(snapshot.dir)
+  const blobsDir = join(dirname(dirname(root)), 'blobs')
   const files: SnapshotFile[] = []
-  const walk = async (dir: string, prefix: string): Promise<void> => {
-    for (const entry of await entries(dir)) {
+  const walk = (dir: string, prefix: string): void => {
+    for (const entry of view?.dirs.get(dir) ?? entries(dir)) {
       const absPath = join(dir, entry.name)
       const path = prefix + entry.name
       if (entry.isDirectory()) {
-        await walk(absPath, `${path}/`)
+        walk(absPath, `${path}/`)
       } else if (entry.isSymbolicLink()) {
-        const file = await describeLink(absPath, path, blobsDir)
+        const file = describeLink(absPath, path, blobsDir, view?.blobSizes)
         if (file) files.push(file)
       } else if (entry.isFile()) {
-        const size = await lstat(absPath).then(
-          (info) => info.size,
-          () => 0,
-        )
-        files.push({absPath, blob: null, dangling: false, path, size})
+        files.push({absPath, blob: null, dangling: false, path, size: fileSize(absPath)})
       }
     }
   }
 
-  await walk(resolve(snapshot.dir), '')
+  walk(root, '')
   return files.sort((a, b) => compareCodePoints(a.path, b.path))
 }
 
-async function describeLink(absPath: string, path: string, blobsDir: string): Promise<null | SnapshotFile> {
-  const target = await readlink(absPath).catch(() => null)
-  if (target === null) return null
+function describeLink(
+  absPath: string,
+  path: string,
+  blobsDir: string,
+  blobSizes: ReadonlyMap<string, number> | undefined,
+): null | SnapshotFile {
+  let target: string
+  try {
+    target = readlinkSync(absPath)
+  } catch {
+    return null
+  }
+
   const resolved = resolve(dirname(absPath), target)
   const blob = dirname(resolved) === blobsDir ? resolved.slice(blobsDir.length + 1) : null
+  // A link straight to a regular blob the scan just sized needs no stat of its own.
+  const known = blob === null ? undefined : blobSizes?.get(blob)
+  if (known !== undefined) return {absPath, blob, dangling: false, path, size: known}
   try {
-    const info = await stat(absPath)
+    const info = statSync(absPath)
     // A link to a directory is not a file of the snapshot; Python never writes one.
     if (info.isDirectory()) return null
     return {absPath, blob, dangling: false, path, size: info.size}

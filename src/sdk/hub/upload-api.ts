@@ -70,10 +70,17 @@ function session(params: UploadApiParams): Session {
 
 function toUploadError(error: unknown, s: Session): UploadCallError {
   if (error instanceof UploadCallError) return error
-  const status = typeof (error as {statusCode?: unknown})?.statusCode === 'number' ? (error as {statusCode: number}).statusCode : null
+  const status =
+    typeof (error as {statusCode?: unknown})?.statusCode === 'number'
+      ? (error as {statusCode: number}).statusCode
+      : null
   const name = (error as {name?: unknown})?.name
   const message = error instanceof Error ? error.message : String(error)
-  return new UploadCallError(message, {code: status === null ? null : s.lastCode, status, timedOut: name === 'TimeoutError'}, {cause: error})
+  return new UploadCallError(
+    message,
+    {code: status === null ? null : s.lastCode, status, timedOut: name === 'TimeoutError'},
+    {cause: error},
+  )
 }
 
 /** Creates a private model repo; an existing one (409) is not an error, as huggingface_hub's `exist_ok`. */
@@ -129,7 +136,9 @@ export interface CommitRequest {
  * an interruption cheap), uploads, then the commit call. The library negotiates the transport (Xet, multipart or
  * basic LFS) with the Hub. Progress events are passed through.
  */
-export async function* commitChanges(params: UploadApiParams & CommitRequest): AsyncGenerator<CommitProgressEvent, CommitOutput> {
+export async function* commitChanges(
+  params: UploadApiParams & CommitRequest,
+): AsyncGenerator<CommitProgressEvent, CommitOutput> {
   const {commitIter} = await import('@huggingface/hub')
   const s = session(params)
   try {
@@ -144,7 +153,12 @@ export async function* commitChanges(params: UploadApiParams & CommitRequest): A
       repo: {name: params.repoId, type: 'model'},
       title: params.title,
     })
-    if (!output?.commit?.oid) throw new UploadCallError('The Hub answered the commit without a commit id', {code: null, status: 502, timedOut: false})
+    if (!output?.commit?.oid)
+      throw new UploadCallError('The Hub answered the commit without a commit id', {
+        code: null,
+        status: 502,
+        timedOut: false,
+      })
     return output
   } catch (error) {
     throw toUploadError(error, s)

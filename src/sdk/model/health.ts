@@ -1,8 +1,8 @@
-import {stat} from 'node:fs/promises'
+import {statSync} from 'node:fs'
 
 import type {IncompleteBlob, SnapshotFile} from '../cache/types.js'
 import {hasTokenizerFiles} from './inspect.js'
-import {isRecord, readHead, SnapshotReader} from './snapshot-reader.js'
+import {isRecord, SnapshotReader} from './snapshot-reader.js'
 import type {HealthVerdict, ModelKind} from './types.js'
 
 export interface HealthInput {
@@ -15,6 +15,8 @@ export interface HealthInput {
   modelType?: ModelKind
   /** HF id, used in the resume hint. */
   name?: string
+  /** Reader over `files`, shared with inspection so each file is read once; a fresh one when omitted. */
+  reader?: SnapshotReader
   /** Expected files and sizes of the commit (`trees/<commit>.json`), when known. */
   trees?: null | ReadonlyArray<{path: string; size: number}>
 }
@@ -69,8 +71,13 @@ const REQUIRED_TEXT_FILES = [
  * whether a runtime can load them (that is runtime-compat's job).
  */
 export async function checkSnapshotHealth(input: HealthInput): Promise<SnapshotHealth> {
+  return checkSnapshotHealthSync(input)
+}
+
+/** `checkSnapshotHealth` without the promise, for callers that describe many models in a row. */
+export function checkSnapshotHealthSync(input: HealthInput): SnapshotHealth {
   const partials = partialsOf(input.incompleteBlobs ?? [])
-  const outcome = await firstProblem(input)
+  const outcome = firstProblem(input)
   if ('healthy' in outcome) return {cause: null, code: 'ok', healthy: true, partials, reason: outcome.healthy}
   if (partials && MISSING_CODES.has(outcome.code)) {
     const files = `${partials.count} partial file${partials.count === 1 ? '' : 's'}`
@@ -92,14 +99,14 @@ function partialsOf(blobs: readonly IncompleteBlob[]): null | PartialDownload {
   return {bytes: blobs.reduce((sum, b) => sum + b.size, 0), count: blobs.length}
 }
 
-async function firstProblem(input: HealthInput): Promise<Problem | {healthy: string}> {
-  if (!(await isDirectory(input.dir))) return {code: 'path_missing', reason: 'Model path does not exist'}
+function firstProblem(input: HealthInput): Problem | {healthy: string} {
+  if (!isDirectory(input.dir)) return {code: 'path_missing', reason: 'Model path does not exist'}
 
   const dangling = input.files.filter((f) => f.dangling).map((f) => f.path)
   if (dangling.length > 0)
     return {code: 'dangling_symlinks', reason: `Files missing (links to absent blobs): ${names(dangling)}`}
 
-  const reader = new SnapshotReader(input.files)
+  const reader = input.reader ?? new SnapshotReader(input.files)
   const present = input.files.filter((f) => !f.dangling)
   const treeProblem = input.trees ? compareWithTree(reader, input.trees) : null
   if (treeProblem) return treeProblem
@@ -108,17 +115,17 @@ async function firstProblem(input: HealthInput): Promise<Problem | {healthy: str
     present.some((f) => ext.test(f.path) && !NOT_WEIGHTS.has(basename(f.path)))
   // GGUF files carry their own config and tokenizer; requiring config.json would fail every GGUF repo.
   const ggufOnly = hasWeightsOf(/\.gguf$/i) && !hasWeightsOf(/\.(safetensors|bin)$/i)
-  const configProblem = ggufOnly && !reader.has('config.json') ? null : await checkConfig(reader)
+  const configProblem = ggufOnly && !reader.has('config.json') ? null : checkConfig(reader)
   if (configProblem) return configProblem
 
   const index = chooseIndex(reader, present)
-  const weightsProblem = index ? await checkIndexed(reader, index) : checkUnindexed(reader, present)
+  const weightsProblem = index ? checkIndexed(reader, index) : checkUnindexed(reader, present)
   if (weightsProblem) return weightsProblem
 
   const markers = present.filter((f) => /\.(partial|tmp|incomplete)$/i.test(f.path)).map((f) => f.path)
   if (markers.length > 0) return {code: 'partial_marker', reason: `Partial download marker detected: ${names(markers)}`}
 
-  const lfs = await lfsPointers(present)
+  const lfs = lfsPointers(reader, present)
   if (lfs.length > 0) return {code: 'lfs_pointer', reason: `LFS pointers instead of files: ${names(lfs)}`}
 
   const emptyText = REQUIRED_TEXT_FILES.filter((p) => reader.file(p)?.size === 0)
@@ -152,11 +159,11 @@ function compareWithTree(reader: SnapshotReader, trees: ReadonlyArray<{path: str
   return null
 }
 
-async function checkConfig(reader: SnapshotReader): Promise<null | Problem> {
+function checkConfig(reader: SnapshotReader): null | Problem {
   const file = reader.file('config.json')
   if (!file) return {code: 'config_missing', reason: 'config.json missing'}
   if (file.size === 0) return {code: 'config_empty', reason: 'config.json is empty or invalid'}
-  const read = await reader.json('config.json')
+  const read = reader.json('config.json')
   if (read.kind !== 'ok') return {code: 'config_invalid', reason: 'config.json contains invalid JSON'}
   if (!isRecord(read.value) || Object.keys(read.value).length === 0)
     return {code: 'config_empty', reason: 'config.json is empty or invalid'}
@@ -183,8 +190,8 @@ function chooseIndex(reader: SnapshotReader, present: readonly SnapshotFile[]): 
   return null
 }
 
-async function checkIndexed(reader: SnapshotReader, indexPath: string): Promise<null | Problem> {
-  const read = await reader.json(indexPath)
+function checkIndexed(reader: SnapshotReader, indexPath: string): null | Problem {
+  const read = reader.json(indexPath)
   if (read.kind !== 'ok' || !isRecord(read.value)) return {code: 'index_invalid', reason: 'Invalid index file'}
   const weightMap = read.value.weight_map
   const shards = isRecord(weightMap)
@@ -259,15 +266,15 @@ function shardGroups(weights: readonly SnapshotFile[]): Map<string, ShardGroup> 
   return groups
 }
 
-async function lfsPointers(present: readonly SnapshotFile[]): Promise<string[]> {
+/** Small files only: a pointer is ~130 bytes. Inspection has usually read config.json and friends already. */
+function lfsPointers(reader: SnapshotReader, present: readonly SnapshotFile[]): string[] {
   const small = present.filter((f) => f.size > 0 && f.size < LFS_POINTER_MAX_BYTES)
-  const heads = await Promise.all(small.map((f) => readHead(f.absPath, 100)))
-  return small.filter((_, i) => heads[i]?.toString('utf8').includes(LFS_HEADER)).map((f) => f.path)
+  return small.filter((f) => reader.bytes(f.path, 100)?.toString('utf8').includes(LFS_HEADER)).map((f) => f.path)
 }
 
-async function isDirectory(path: string): Promise<boolean> {
+function isDirectory(path: string): boolean {
   try {
-    return (await stat(path)).isDirectory()
+    return statSync(path).isDirectory()
   } catch {
     return false
   }

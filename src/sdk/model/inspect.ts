@@ -1,6 +1,6 @@
 import type {SnapshotFile} from '../cache/types.js'
 import {type FrontMatter, parseFrontMatter} from './frontmatter.js'
-import {isRecord, readHead, SnapshotReader} from './snapshot-reader.js'
+import {isRecord, readHeadSync, SnapshotReader} from './snapshot-reader.js'
 import type {Framework, Inspection, ModelKind} from './types.js'
 
 /** Which signal decided the framework, so `show` can explain a label a user disagrees with. */
@@ -47,6 +47,8 @@ export interface InspectInput {
   files: readonly SnapshotFile[]
   /** HF id, e.g. `org/name`. */
   name: string
+  /** Reader over `files`, shared with the health check so each file is read once; a fresh one when omitted. */
+  reader?: SnapshotReader
 }
 
 const CONTEXT_KEYS = [
@@ -68,19 +70,24 @@ const README_MAX_BYTES = 256 * 1024
 const SAFETENSORS_HEADER_PREFIX = 64 * 1024
 
 export async function inspectSnapshot(input: InspectInput): Promise<SnapshotInspection> {
-  const reader = new SnapshotReader(input.files)
+  return inspectSnapshotSync(input)
+}
+
+/** `inspectSnapshot` without the promise, for callers that describe many models in a row. */
+export function inspectSnapshotSync(input: InspectInput): SnapshotInspection {
+  const reader = input.reader ?? new SnapshotReader(input.files)
   const present = input.files.filter((f) => !f.dangling)
   const topLevel = present.filter((f) => !f.path.includes('/'))
 
-  const configRead = await reader.json('config.json')
+  const configRead = reader.json('config.json')
   const config = configRead.kind === 'ok' && isRecord(configRead.value) ? configRead.value : null
-  const tokenizerRead = await reader.json('tokenizer_config.json')
+  const tokenizerRead = reader.json('tokenizer_config.json')
   const tokenizerConfig = tokenizerRead.kind === 'ok' && isRecord(tokenizerRead.value) ? tokenizerRead.value : null
-  const readme = await reader.text('README.md', README_MAX_BYTES)
+  const readme = reader.text('README.md', README_MAX_BYTES)
   const frontMatter = readme === null ? null : parseFrontMatter(readme)
 
-  const {evidence, framework} = await detectFramework(input.name, frontMatter, config, present, topLevel)
-  const template = await findChatTemplate(reader, tokenizerConfig)
+  const {evidence, framework} = detectFramework(reader, input.name, frontMatter, config, present, topLevel)
+  const template = findChatTemplate(reader, tokenizerConfig)
   const modelType = detectKind(input.name, frontMatter, config, template?.text ?? null, topLevel, present)
   const quantizationDetails = quantizationOf(config)
   const remoteCode = remoteCodeOf(config, tokenizerConfig)
@@ -105,13 +112,14 @@ export async function inspectSnapshot(input: InspectInput): Promise<SnapshotInsp
   }
 }
 
-async function detectFramework(
+function detectFramework(
+  reader: SnapshotReader,
   name: string,
   frontMatter: FrontMatter | null,
   config: null | Record<string, unknown>,
   present: readonly SnapshotFile[],
   topLevel: readonly SnapshotFile[],
-): Promise<{evidence: FrameworkEvidence; framework: Framework}> {
+): {evidence: FrameworkEvidence; framework: Framework} {
   if (name.toLowerCase().includes('mlx-community/')) return {evidence: 'name', framework: 'MLX'}
   if (
     frontMatter &&
@@ -133,7 +141,7 @@ async function detectFramework(
   // An unquantized mlx-lm conversion looks like any HF checkpoint except for the metadata mlx stamps into the
   // safetensors header, so that header (not the file names) is what may claim MLX here.
   const probe = safetensors.find((f) => f.path === 'model.safetensors') ?? safetensors[0]
-  if (probe && (await safetensorsFormat(probe.absPath)) === 'mlx')
+  if (probe && formatOfHeader(reader.bytes(probe.path, 8 + SAFETENSORS_HEADER_PREFIX)) === 'mlx')
     return {evidence: 'safetensors_metadata', framework: 'MLX'}
   if (present.some((f) => f.path.endsWith('.safetensors') || /(^|\/)pytorch_model[^/]*\.bin$/.test(f.path))) {
     return {evidence: 'weight_files', framework: 'PyTorch'}
@@ -144,7 +152,10 @@ async function detectFramework(
 
 /** `__metadata__.format` of a safetensors file (`mlx`, `pt`, ...), or null when absent or unreadable. */
 export async function safetensorsFormat(absPath: string): Promise<null | string> {
-  const head = await readHead(absPath, 8 + SAFETENSORS_HEADER_PREFIX)
+  return formatOfHeader(readHeadSync(absPath, 8 + SAFETENSORS_HEADER_PREFIX))
+}
+
+function formatOfHeader(head: Buffer | null): null | string {
   if (!head || head.length < 10) return null
   const headerLength = Number(head.readBigUInt64LE(0))
   const header = head.subarray(8, 8 + Math.min(headerLength, SAFETENSORS_HEADER_PREFIX)).toString('utf8')
@@ -154,15 +165,15 @@ export async function safetensorsFormat(absPath: string): Promise<null | string>
   return match?.[1] ?? null
 }
 
-async function findChatTemplate(
+function findChatTemplate(
   reader: SnapshotReader,
   tokenizerConfig: null | Record<string, unknown>,
-): Promise<null | {source: ChatTemplateSource; text: string}> {
+): null | {source: ChatTemplateSource; text: string} {
   const inline = templateText(tokenizerConfig?.chat_template)
   if (inline) return {source: 'tokenizer_config.json', text: inline}
-  const jinja = await reader.text('chat_template.jinja')
+  const jinja = reader.text('chat_template.jinja')
   if (jinja?.trim()) return {source: 'chat_template.jinja', text: jinja}
-  const json = await reader.json('chat_template.json')
+  const json = reader.json('chat_template.json')
   const fromJson = json.kind === 'ok' && isRecord(json.value) ? templateText(json.value.chat_template) : null
   if (fromJson) return {source: 'chat_template.json', text: fromJson}
   return null

@@ -20,7 +20,9 @@ export function renderPush(data: PushData, options: {verbose?: boolean} = {}): s
 
   if (options.verbose && data.upload) {
     const u = data.upload
-    lines.push(`  ${formatSize(u.bytes_uploaded)} sent; LFS: ${u.lfs_uploaded} uploaded, ${u.lfs_already_on_hub} already on the Hub`)
+    lines.push(
+      `  ${formatSize(u.bytes_uploaded)} sent; LFS: ${u.lfs_uploaded} uploaded, ${u.lfs_already_on_hub} already on the Hub`,
+    )
   }
 
   return lines.join('\n')
@@ -35,8 +37,12 @@ function summary(data: PushData, verbose: boolean): string {
 
   if (data.dry_run) {
     const s = data.dry_run_summary
-    const hints = [data.would_create_repo ? 'create repo' : null, data.would_create_branch ? 'create branch' : null].filter(Boolean)
-    const plan = !s || data.no_changes ? 'dry-run: no changes' : `dry-run: +${s.added} ~${s.modified ?? '?'} -${s.deleted}`
+    const hints = [
+      data.would_create_repo ? 'create repo' : null,
+      data.would_create_branch ? 'create branch' : null,
+    ].filter(Boolean)
+    const plan =
+      !s || data.no_changes ? 'dry-run: no changes' : `dry-run: +${s.added} ~${s.modified ?? '?'} -${s.deleted}`
     return plan + (verbose && hints.length > 0 ? ` (${hints.join(', ')})` : '')
   }
 

@@ -7,7 +7,13 @@ import {scanModel} from '../cache/scan.js'
 import type {SnapshotFile} from '../cache/types.js'
 import {ExitCode, isMlxkError, MlxkError} from '../errors.js'
 import {hashFile} from '../workspace/hash.js'
-import {fingerprintDigest, SENTINEL_NAME, type SentinelFile, sentinelEntry, writeSentinel} from '../workspace/sentinel.js'
+import {
+  fingerprintDigest,
+  SENTINEL_NAME,
+  type SentinelFile,
+  sentinelEntry,
+  writeSentinel,
+} from '../workspace/sentinel.js'
 import {copyOne, type CopyFileFn, type CopyMethod, stagingPath, summarizeMethods} from './clone-copy.js'
 import {describeModel, type ModelDescription} from './describe-model.js'
 import {pullModel, type PullEvent} from './pull.js'
@@ -133,7 +139,11 @@ export async function cloneModel(options: CloneOptions): Promise<CloneData> {
     if (healthCheck) {
       const workspace = await describeWorkspace({env, spec: data.target_dir, supported: supportedModelTypes(env)})
       data.health = {code: workspace.health.code, healthy: workspace.health.healthy, reason: workspace.health.reason}
-      data.runtime = {code: workspace.runtime.code, compatible: workspace.runtime.compatible, reason: workspace.runtime.reason}
+      data.runtime = {
+        code: workspace.runtime.code,
+        compatible: workspace.runtime.compatible,
+        reason: workspace.runtime.reason,
+      }
     }
 
     data.clone_status = 'success'
@@ -148,7 +158,8 @@ function parseSpec(spec: string): {base: string; revision: null | string} {
   try {
     const parsed = parseModelSpec(spec)
     validateRepoId(parsed.base)
-    if (!parsed.base.includes('/')) throw new MlxkError('ValidationError', `Invalid repository id "${parsed.base}": clone needs org/name`)
+    if (!parsed.base.includes('/'))
+      throw new MlxkError('ValidationError', `Invalid repository id "${parsed.base}": clone needs org/name`)
     return parsed
   } catch (error) {
     if (isMlxkError(error) && error.type !== 'ValidationError') throw new MlxkError('ValidationError', error.message)
@@ -227,7 +238,9 @@ async function copyToWorkspace(
       try {
         methods.push(await copyOne(file.absPath, dest, options.copyFile))
       } catch (error) {
-        throw new MlxkError('CloneFailedError', `Copy failed for ${file.path}: ${(error as Error).message}`, {cause: error})
+        throw new MlxkError('CloneFailedError', `Copy failed for ${file.path}: ${(error as Error).message}`, {
+          cause: error,
+        })
       }
 
       bytes += file.size
@@ -243,7 +256,13 @@ async function copyToWorkspace(
       source: {commit: description.snapshot?.commit ?? null, repo_id: data.model, revision: data.revision},
     })
     // An empty target folder the user made is replaced by the finished workspace in one step.
-    if (await stat(target).then(() => true, () => false)) await rmdir(target)
+    if (
+      await stat(target).then(
+        () => true,
+        () => false,
+      )
+    )
+      await rmdir(target)
     await rename(staging, target).catch((error: unknown) => {
       throw filesystemError(error, `Cannot move the workspace into '${target}'`)
     })
@@ -279,15 +298,23 @@ const STATUS_BY_TYPE: Record<string, CloneStatus> = {
 /** Every failure carries upstream's clone `data` (with the `clone_status` it stopped in) and an upstream type. */
 function cloneFailure(error: unknown, data: CloneData): MlxkError {
   if ((error as Error)?.name === 'AbortError') {
-    error = new MlxkError('interrupted', 'Clone interrupted; no partial workspace was left. Run the same `mlxk clone` again.', {
-      exitCode: ExitCode.interrupted,
-    })
+    error = new MlxkError(
+      'interrupted',
+      'Clone interrupted; no partial workspace was left. Run the same `mlxk clone` again.',
+      {
+        exitCode: ExitCode.interrupted,
+      },
+    )
   }
 
   const source =
     isMlxkError(error) && (error.type in STATUS_BY_TYPE || error.type === 'interrupted')
       ? error
-      : new MlxkError('CloneOperationError', `Clone failed: ${error instanceof Error ? error.message : String(error)}`, {cause: error})
+      : new MlxkError(
+          'CloneOperationError',
+          `Clone failed: ${error instanceof Error ? error.message : String(error)}`,
+          {cause: error},
+        )
   const status = STATUS_BY_TYPE[source.type] ?? 'error'
   return new MlxkError(source.type, source.message, {
     cause: source.cause,

@@ -1,9 +1,13 @@
-import {listSnapshotFiles, readTreesJson, selectSnapshot, snapshotSizeBytes} from '../cache/scan.js'
+import {existsSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {listSnapshotFilesSync, readTreesJson, selectSnapshot, snapshotSizeBytes} from '../cache/scan.js'
 import type {CachedModel, Snapshot, SnapshotFile} from '../cache/types.js'
-import {checkSnapshotHealth} from '../model/health.js'
-import {inspectSnapshot} from '../model/inspect.js'
+import {checkSnapshotHealthSync} from '../model/health.js'
+import {inspectSnapshotSync} from '../model/inspect.js'
 import {buildModelObject, type ModelObject} from '../model/model-object.js'
 import {checkRuntimeCompatibility} from '../model/runtime-compat.js'
+import {SnapshotReader} from '../model/snapshot-reader.js'
 import type {HealthVerdict, Inspection, RuntimeVerdict, SupportedModelTypes} from '../model/types.js'
 
 export interface ModelDescription {
@@ -41,15 +45,23 @@ export async function describeModel(
     return {files: [], health: NO_SNAPSHOT, inspection: null, object, runtime, snapshot: null}
   }
 
-  const files = await listSnapshotFiles(snapshot)
-  const inspection = await inspectSnapshot({dir: snapshot.dir, files, name: model.name})
-  const trees = await readTreesJson(model.dir, snapshot.commit)
-  const health = await checkSnapshotHealth({
+  // Synchronous from here on but for trees/<commit>.json: the reads are a handful of small files per model,
+  // cheaper done in place than queued as promises (see scan.ts). Caches written before huggingface_hub 2.x have
+  // no trees file, and then nothing here waits at all.
+  const trees = existsSync(join(model.dir, 'trees', `${snapshot.commit}.json`))
+    ? await readTreesJson(model.dir, snapshot.commit)
+    : null
+  const files = listSnapshotFilesSync(snapshot)
+  // One reader for inspection and health, so config.json, README.md and the rest are read once.
+  const reader = new SnapshotReader(files)
+  const inspection = inspectSnapshotSync({dir: snapshot.dir, files, name: model.name, reader})
+  const health = checkSnapshotHealthSync({
     dir: snapshot.dir,
     files,
     incompleteBlobs: model.incompleteBlobs,
     modelType: inspection.modelType,
     name: model.name,
+    reader,
     trees,
   })
   const runtime = checkRuntimeCompatibility({files, health, inspection, supported: options.supported})

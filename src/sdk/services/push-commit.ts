@@ -22,13 +22,21 @@ export interface CommitResult {
  */
 export async function commitDiff(
   api: UploadApiParams,
-  request: {branch: string; diff: PushDiff; onEvent?: (e: PushEvent) => void; parentCommit: string; signal?: AbortSignal; title: string},
+  request: {
+    branch: string
+    diff: PushDiff
+    onEvent?: (e: PushEvent) => void
+    parentCommit: string
+    signal?: AbortSignal
+    title: string
+  },
 ): Promise<CommitResult> {
   const {diff, onEvent} = request
   const uploads = [...diff.added, ...diff.modified, ...diff.unverified]
   const sizes = new Map(uploads.map((f) => [f.path, f.size]))
   const operations: CommitOperation[] = []
-  for (const file of uploads) operations.push({content: await openAsBlob(file.absPath), operation: 'addOrUpdate', path: file.path})
+  for (const file of uploads)
+    operations.push({content: await openAsBlob(file.absPath), operation: 'addOrUpdate', path: file.path})
   for (const path of diff.deleted) operations.push({operation: 'delete', path})
 
   const lfs = new Set<string>()
@@ -54,7 +62,11 @@ export async function commitDiff(
     for (; !step.done; step = await iterator.next()) {
       const event = step.value
       if (event.event === 'phase') {
-        onEvent?.({phase: event.phase === 'preuploading' ? 'uploading' : event.phase === 'committing' ? 'committing' : 'uploading', type: 'phase'})
+        onEvent?.({
+          phase:
+            event.phase === 'preuploading' ? 'uploading' : event.phase === 'committing' ? 'committing' : 'uploading',
+          type: 'phase',
+        })
         continue
       }
 

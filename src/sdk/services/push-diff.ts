@@ -50,7 +50,10 @@ export async function diffWorkspace(input: DiffInput): Promise<PushDiff> {
     }
   }
 
-  input.onHashPlan?.(toHash.length, toHash.reduce((sum, x) => sum + x.file.size, 0))
+  input.onHashPlan?.(
+    toHash.length,
+    toHash.reduce((sum, x) => sum + x.file.size, 0),
+  )
   for (const {file, remote: other} of toHash) {
     const digests = await hashFile(file.absPath, file.size, input.onHashBytes)
     diff.hashedBytes += file.size

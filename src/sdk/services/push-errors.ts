@@ -21,10 +21,14 @@ export function pushHubError(failure: HubFailure, message: string, context: {rep
   }
 
   if (status === 403) {
-    return new MlxkError('upload_failed', `Upload refused: your token has no write access to '${context.repoId}' (HTTP 403).`, {
-      details: {status},
-      hint: TOKEN_HINT,
-    })
+    return new MlxkError(
+      'upload_failed',
+      `Upload refused: your token has no write access to '${context.repoId}' (HTTP 403).`,
+      {
+        details: {status},
+        hint: TOKEN_HINT,
+      },
+    )
   }
 
   if (status === 412) {
@@ -46,7 +50,11 @@ export function authMissing(): MlxkError {
 }
 
 export function pushInterrupted(): MlxkError {
-  return new MlxkError('interrupted', 'Push interrupted; run the same `mlxk push` again: files that reached the Hub are not uploaded twice.', {
-    exitCode: ExitCode.interrupted,
-  })
+  return new MlxkError(
+    'interrupted',
+    'Push interrupted; run the same `mlxk push` again: files that reached the Hub are not uploaded twice.',
+    {
+      exitCode: ExitCode.interrupted,
+    },
+  )
 }

@@ -14,7 +14,10 @@ export type RemoteState =
 const READ_TIMEOUT_MS = 30_000
 
 /** Model info at the branch, then its file listing (with sizes and hashes). A 404 repo or revision is a state, not an error. */
-export async function readRemote(api: Omit<HubApiParams, 'revision' | 'timeoutMs'>, branch: string): Promise<RemoteState> {
+export async function readRemote(
+  api: Omit<HubApiParams, 'revision' | 'timeoutMs'>,
+  branch: string,
+): Promise<RemoteState> {
   const at = async (revision: string): Promise<'no_branch' | 'no_repo' | {commit: string; files: RemoteFile[]}> => {
     const params: HubApiParams = {...api, revision, timeoutMs: READ_TIMEOUT_MS}
     try {
@@ -55,9 +58,14 @@ export async function createBranch(api: UploadApiParams, branch: string): Promis
   } catch (error) {
     if (!(error instanceof UploadCallError)) throw error
     if (error.failure.status === 401) throw pushHubError(error.failure, error.message, {repoId: api.repoId})
-    throw new MlxkError('branch_create_failed', `Could not create branch '${branch}' in '${api.repoId}': ${error.message}`, {
-      details: {status: error.failure.status},
-      hint: error.failure.status === 403 ? 'Your token needs write access to the repository.' : 'Check the branch name.',
-    })
+    throw new MlxkError(
+      'branch_create_failed',
+      `Could not create branch '${branch}' in '${api.repoId}': ${error.message}`,
+      {
+        details: {status: error.failure.status},
+        hint:
+          error.failure.status === 403 ? 'Your token needs write access to the repository.' : 'Check the branch name.',
+      },
+    )
   }
 }

@@ -77,7 +77,12 @@ export async function pushWorkspace(options: PushOptions): Promise<PushData> {
       return finish()
     }
 
-    const api: UploadApiParams = {accessToken: token as string, ...(options.fetch ? {fetch: options.fetch} : {}), hubUrl: endpoint, repoId: options.repoId}
+    const api: UploadApiParams = {
+      accessToken: token as string,
+      ...(options.fetch ? {fetch: options.fetch} : {}),
+      hubUrl: endpoint,
+      repoId: options.repoId,
+    }
     options.onEvent?.({phase: 'comparing', type: 'phase'})
     let remote = await readRemote(api, options.branch)
     if (options.dryRun) {
@@ -86,9 +91,10 @@ export async function pushWorkspace(options: PushOptions): Promise<PushData> {
     }
 
     if (remote.kind === 'no_repo') {
-      if (!options.create) throw new MlxkError('repo_not_found', `Repository not found: ${options.repoId} (use --create)`, {
-        hint: 'Add --create to create it as a private repository, or check the name and that your token can see it.',
-      })
+      if (!options.create)
+        throw new MlxkError('repo_not_found', `Repository not found: ${options.repoId} (use --create)`, {
+          hint: 'Add --create to create it as a private repository, or check the name and that your token can see it.',
+        })
       data.created_repo = await createRepo(api)
       data.hf_logs.push(`created private repository ${options.repoId}`)
       remote = await readRemote(api, options.branch)
@@ -96,9 +102,13 @@ export async function pushWorkspace(options: PushOptions): Promise<PushData> {
 
     if (remote.kind === 'no_branch') {
       if (!options.create) {
-        throw new MlxkError('upload_failed', `Branch '${options.branch}' does not exist in ${options.repoId} (use --create)`, {
-          hint: 'Add --create to create the branch from main, or push to an existing branch.',
-        })
+        throw new MlxkError(
+          'upload_failed',
+          `Branch '${options.branch}' does not exist in ${options.repoId} (use --create)`,
+          {
+            hint: 'Add --create to create the branch from main, or push to an existing branch.',
+          },
+        )
       }
 
       await createBranch(api, options.branch)
@@ -107,10 +117,18 @@ export async function pushWorkspace(options: PushOptions): Promise<PushData> {
       remote = await readRemote(api, options.branch)
     }
 
-    if (remote.kind !== 'branch') throw new MlxkError('upload_failed', `The Hub does not show branch '${options.branch}' of ${options.repoId} after creating it`)
+    if (remote.kind !== 'branch')
+      throw new MlxkError(
+        'upload_failed',
+        `The Hub does not show branch '${options.branch}' of ${options.repoId} after creating it`,
+      )
     data.parent_commit = remote.commit
     const diff = await compare(listing.included, remote.files, matcher.ignores, dir, options)
-    const summary = {added: diff.added.length, deleted: diff.deleted.length, modified: diff.modified.length + diff.unverified.length}
+    const summary = {
+      added: diff.added.length,
+      deleted: diff.deleted.length,
+      modified: diff.modified.length + diff.unverified.length,
+    }
     if (summary.added + summary.deleted + summary.modified === 0) {
       Object.assign(data, {change_summary: summary, message: NO_OP, no_changes: true, uploaded_files_count: 0})
       data.hf_logs.push(NO_OP)
@@ -141,7 +159,11 @@ export async function pushWorkspace(options: PushOptions): Promise<PushData> {
   } catch (error) {
     const failure = isMlxkError(error)
       ? error
-      : new MlxkError('push_operation_failed', `Push failed: ${error instanceof Error ? error.message : String(error)}`, {cause: error})
+      : new MlxkError(
+          'push_operation_failed',
+          `Push failed: ${error instanceof Error ? error.message : String(error)}`,
+          {cause: error},
+        )
     throw new MlxkError(failure.type, failure.message, {
       cause: failure.cause,
       data: {...finish(), message: failure.message},

@@ -68,6 +68,7 @@ export async function listWorkspace(dir: string, matcher: IgnoreMatcher): Promis
 
 async function countFiles(dir: string): Promise<number> {
   let n = 0
-  for (const entry of await readdir(dir, {recursive: true, withFileTypes: true}).catch(() => [])) if (entry.isFile()) n++
+  for (const entry of await readdir(dir, {recursive: true, withFileTypes: true}).catch(() => []))
+    if (entry.isFile()) n++
   return n
 }

@@ -47,22 +47,40 @@ export async function workspaceHealth(dir: string, env: NodeJS.ProcessEnv = proc
   const byPath = new Map(files.map((f) => [f.path, f]))
   const config = await checkConfig(byPath.get('config.json'), anomalies)
   const weights = files.filter((f) => WEIGHT.test(f.path))
-  if (weights.length === 0) anomalies.push({code: 'no_weights_found', message: 'No weight files found', severity: 'error'})
+  if (weights.length === 0)
+    anomalies.push({code: 'no_weights_found', message: 'No weight files found', severity: 'error'})
   for (const w of weights) {
-    if (w.size === 0) anomalies.push({code: 'empty_weight_file', message: `Empty weight file: ${w.path}`, path: w.path, severity: 'error'})
+    if (w.size === 0)
+      anomalies.push({
+        code: 'empty_weight_file',
+        message: `Empty weight file: ${w.path}`,
+        path: w.path,
+        severity: 'error',
+      })
     else if (await isLfsPointer(w)) {
-      anomalies.push({code: 'lfs_pointer_detected', message: `Git LFS pointer instead of weights: ${w.path}`, path: w.path, severity: 'error'})
+      anomalies.push({
+        code: 'lfs_pointer_detected',
+        message: `Git LFS pointer instead of weights: ${w.path}`,
+        path: w.path,
+        severity: 'error',
+      })
     }
   }
 
   const index = await checkIndex(files, byPath, anomalies)
   for (const f of files.filter((x) => /(\.partial|partial|\.tmp)$/i.test(x.path))) {
-    anomalies.push({code: 'partial_marker', message: `Partial download marker: ${f.path}`, path: f.path, severity: 'warn'})
+    anomalies.push({
+      code: 'partial_marker',
+      message: `Partial download marker: ${f.path}`,
+      path: f.path,
+      severity: 'warn',
+    })
   }
 
   const target = await describeWorkspace({env, spec: dir, supported: supportedModelTypes(env)})
   const {code, healthy, reason} = target.health
-  if (!healthy && !anomalies.some((a) => a.severity === 'error')) anomalies.push({code, message: reason, severity: 'error'})
+  if (!healthy && !anomalies.some((a) => a.severity === 'error'))
+    anomalies.push({code, message: reason, severity: 'error'})
   return {
     anomalies,
     config,
@@ -80,7 +98,10 @@ export async function workspaceHealth(dir: string, env: NodeJS.ProcessEnv = proc
   }
 }
 
-async function checkConfig(file: LocalFile | undefined, anomalies: WorkspaceAnomaly[]): Promise<WorkspaceHealth['config']> {
+async function checkConfig(
+  file: LocalFile | undefined,
+  anomalies: WorkspaceAnomaly[],
+): Promise<WorkspaceHealth['config']> {
   if (!file) {
     anomalies.push({code: 'config_missing', message: 'config.json is missing', severity: 'error'})
     return {exists: false, path: 'config.json', valid_json: false}
@@ -90,7 +111,12 @@ async function checkConfig(file: LocalFile | undefined, anomalies: WorkspaceAnom
     JSON.parse(await readFile(file.absPath, 'utf8'))
     return {exists: true, path: 'config.json', valid_json: true}
   } catch {
-    anomalies.push({code: 'config_invalid_json', message: 'config.json is not valid JSON', path: 'config.json', severity: 'error'})
+    anomalies.push({
+      code: 'config_invalid_json',
+      message: 'config.json is not valid JSON',
+      path: 'config.json',
+      severity: 'error',
+    })
     return {exists: true, path: 'config.json', valid_json: false}
   }
 }
@@ -108,7 +134,12 @@ async function checkIndex(
     shards = [...new Set(Object.values(parsed.weight_map ?? {}))]
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    anomalies.push({code: 'index_parse_error', message: `Cannot parse ${indexFile.path}`, path: indexFile.path, severity: 'error'})
+    anomalies.push({
+      code: 'index_parse_error',
+      message: `Cannot parse ${indexFile.path}`,
+      path: indexFile.path,
+      severity: 'error',
+    })
     return {has_index: true, missing: [], parse_error: message}
   }
 
@@ -120,7 +151,13 @@ async function checkIndex(
   }
 
   if (missing.length > 0) {
-    anomalies.push({code: 'index_missing_shard', message: `Index references missing shards: ${missing.join(', ')}`, missing, path: indexFile.path, severity: 'error'})
+    anomalies.push({
+      code: 'index_missing_shard',
+      message: `Index references missing shards: ${missing.join(', ')}`,
+      missing,
+      path: indexFile.path,
+      severity: 'error',
+    })
   }
 
   return {has_index: true, missing}

@@ -138,7 +138,10 @@ function globToRegex(glob: string): string {
       const end = glob.indexOf(']', i + 2)
       if (end === -1) out += '\\['
       else {
-        const inner = glob.slice(i + 1, end).replace(/^!/, '^').replaceAll('\\', '\\\\')
+        const inner = glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replaceAll('\\', '\\\\')
         out += `[${inner}]`
         i = end
       }

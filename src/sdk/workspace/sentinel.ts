@@ -73,7 +73,9 @@ export async function readSentinel(dir: string): Promise<null | WorkspaceSentine
   if (text === null) return null
   try {
     const value = JSON.parse(text) as Partial<WorkspaceSentinel>
-    return value?.kind === 'mlxk-workspace' && Array.isArray(value.fingerprint?.files) ? (value as WorkspaceSentinel) : null
+    return value?.kind === 'mlxk-workspace' && Array.isArray(value.fingerprint?.files)
+      ? (value as WorkspaceSentinel)
+      : null
   } catch {
     return null
   }

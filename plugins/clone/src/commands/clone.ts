@@ -4,9 +4,14 @@ import type {CloneData} from 'mlxk/sdk/services/clone'
 
 export default class Clone extends MlxkCommand<CloneData> {
   static override args = {
-    model: Args.string({description: 'Repository id, optionally with @revision (branch, tag or commit).', ignoreStdin: true, required: true}),
+    model: Args.string({
+      description: 'Repository id, optionally with @revision (branch, tag or commit).',
+      ignoreStdin: true,
+      required: true,
+    }),
     target_dir: Args.string({
-      description: 'New or empty folder for the workspace. Default: the model name, under MLXK_WORKSPACE_HOME or the current folder.',
+      description:
+        'New or empty folder for the workspace. Default: the model name, under MLXK_WORKSPACE_HOME or the current folder.',
       ignoreStdin: true,
     }),
   }
@@ -24,7 +29,11 @@ every file, so changes can be detected later. Use the workspace wherever a model
   ]
   static override flags = {
     branch: Flags.string({description: 'Revision to clone (same as @revision; upstream flag).'}),
-    'health-check': Flags.boolean({allowNo: true, default: true, description: 'Check the model’s integrity before copying and the workspace after (--no-health-check skips both).'}),
+    'health-check': Flags.boolean({
+      allowNo: true,
+      default: true,
+      description: 'Check the model’s integrity before copying and the workspace after (--no-health-check skips both).',
+    }),
     quiet: Flags.boolean({char: 'q', description: 'Print only `clone: <model> → <target>`.'}),
   }
   static override summary = 'Copy a model into an editable workspace folder (pulls it first when not cached).'

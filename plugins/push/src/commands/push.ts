@@ -4,7 +4,11 @@ import type {PushData} from 'mlxk/sdk/services/push'
 
 export default class Push extends MlxkCommand<PushData> {
   static override args = {
-    local_dir: Args.string({description: 'The model folder to publish (e.g. a workspace made by `mlxk clone`).', ignoreStdin: true, required: true}),
+    local_dir: Args.string({
+      description: 'The model folder to publish (e.g. a workspace made by `mlxk clone`).',
+      ignoreStdin: true,
+      required: true,
+    }),
     repo: Args.string({description: 'Target repository, org/name.', ignoreStdin: true, required: true}),
   }
   static override description = `Compares the folder with the branch on the Hub and commits only the difference: new and changed files \
@@ -23,7 +27,10 @@ in the folder. Authenticates with HF_TOKEN (or the token \`hf auth login\` store
   ]
   static override flags = {
     branch: Flags.string({default: 'main', description: 'Branch to push to.'}),
-    'check-only': Flags.boolean({description: 'Check the folder offline (health of the model files); no token, no network.', exclusive: ['dry-run']}),
+    'check-only': Flags.boolean({
+      description: 'Check the folder offline (health of the model files); no token, no network.',
+      exclusive: ['dry-run'],
+    }),
     commit: Flags.string({default: 'mlx-knife push', description: 'Commit message.'}),
     create: Flags.boolean({description: 'Create the repository (private) or the branch when missing.'}),
     'dry-run': Flags.boolean({description: 'Show what would be added, modified and deleted; upload nothing.'}),
@@ -41,7 +48,10 @@ in the folder. Authenticates with HF_TOKEN (or the token \`hf auth login\` store
       })
     }
 
-    const [{pushWorkspace}, {createPushProgress}] = await Promise.all([import('mlxk/sdk/services/push'), import('../progress.js')])
+    const [{pushWorkspace}, {createPushProgress}] = await Promise.all([
+      import('mlxk/sdk/services/push'),
+      import('../progress.js'),
+    ])
     const progress = await createPushProgress({enabled: !this.jsonEnabled() && process.stderr.isTTY === true})
     const controller = new AbortController()
     const onSignal = () => controller.abort()
