@@ -41,6 +41,11 @@ export interface RuntimeStartOptions {
   python?: string
   /** How long the worker may take to connect and say hello (it imports mlx-lm). Default 60000. */
   startTimeoutMs?: number
+  /**
+   * Close the worker on SIGINT/SIGTERM and re-raise the signal. Default true; a long-running server that owns
+   * its own graceful shutdown passes false (the socket EOF still ends the worker if the process dies).
+   */
+  handleSignals?: boolean
   /** Write `runtime-info.json` after each successful `info()`. Default true. */
   writeInfoCache?: boolean
 }
@@ -104,7 +109,7 @@ export class RuntimeClient {
     this.#logger = init.options.logger
     this.#closeGraceMs = init.options.closeGraceMs ?? 5000
     this.#writeInfoCache = init.options.writeInfoCache ?? true
-    this.#untrackSignals = closeOnSignal(this)
+    this.#untrackSignals = init.options.handleSignals === false ? () => {} : closeOnSignal(this)
   }
 
   /** Spawns a worker and waits for its `hello`. */

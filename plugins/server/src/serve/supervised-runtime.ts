@@ -11,24 +11,20 @@ import type {RuntimePort} from './runtime-port.js'
 
 /**
  * The SDK's supervisor plus two things a long-running server needs: the current worker's pid (for /health and
- * the immediate-exit path) and sole ownership of SIGINT/SIGTERM.
- *
- * The SDK's RuntimeClient registers its own signal handler that shuts the worker down on the first Ctrl-C,
- * which would cancel every in-flight generation before the server's grace period even starts. Until the SDK
- * lets a caller opt out, every freshly started client's handlers are removed here; the server's shutdown
+ * the immediate-exit path) and sole ownership of SIGINT/SIGTERM: the client's own signal handling is off, since
+ * it would cancel every in-flight generation before the server's grace period starts. The server's shutdown
  * (signals.ts) closes the runtime itself, and the socket EOF still ends the worker if we die.
  */
 export class SupervisedRuntime implements RuntimePort {
   #client: RuntimeClient | undefined
-  readonly #keep: ReadonlySet<NodeJS.SignalsListener>
   readonly #supervisor: RuntimeSupervisor
 
   constructor(options: {env?: Record<string, string>; logger?: Logger}) {
     this.#supervisor = new RuntimeSupervisor({
+      handleSignals: false,
       ...(options.env ? {env: options.env} : {}),
       ...(options.logger ? {logger: options.logger} : {}),
     })
-    this.#keep = new Set([...process.listeners('SIGINT'), ...process.listeners('SIGTERM')])
   }
 
   get pid(): number | undefined {
@@ -78,19 +74,7 @@ export class SupervisedRuntime implements RuntimePort {
   /** Starts or restarts the worker through the supervisor (which reloads models after a crash). */
   async #current(): Promise<RuntimeClient> {
     const client = await this.#supervisor.client()
-    if (client !== this.#client) {
-      this.#client = client
-      this.#dropForeignSignalHandlers()
-    }
-
+    this.#client = client
     return client
-  }
-
-  #dropForeignSignalHandlers(): void {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      for (const listener of process.listeners(signal)) {
-        if (!this.#keep.has(listener)) process.off(signal, listener)
-      }
-    }
   }
 }
