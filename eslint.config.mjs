@@ -22,6 +22,10 @@ export default tseslint.config(
   {
     files: ['test/**', 'scripts/**', 'bench/**', 'bin/**'],
     // chai assertions such as `expect(x).to.be.true` are expressions by design.
-    rules: {'no-console': 'off', '@typescript-eslint/no-require-imports': 'off', '@typescript-eslint/no-unused-expressions': 'off'},
+    rules: {
+      'no-console': 'off',
+      '@typescript-eslint/no-require-imports': 'off',
+      '@typescript-eslint/no-unused-expressions': 'off',
+    },
   },
 )

@@ -9,7 +9,10 @@ import {type ListData, listModels} from '../sdk/services/list.js'
 export default class List extends MlxkCommand<ListData> {
   static override aliases = ['ls']
   static override args = {
-    pattern: Args.string({ignoreStdin: true, description: 'Show only models whose name contains this text (case-insensitive).'}),
+    pattern: Args.string({
+      ignoreStdin: true,
+      description: 'Show only models whose name contains this text (case-insensitive).',
+    }),
   }
   static override description =
     'Human output shows MLX models unless --all is given; --json always lists every model, as mlx-knife does. ' +

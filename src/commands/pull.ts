@@ -8,7 +8,10 @@ import {type PullData, pullModel} from '../sdk/services/pull.js'
 
 export default class Pull extends MlxkCommand<PullData> {
   static override args = {
-    model: Args.string({description: 'Repository id, optionally with @revision (branch, tag or commit).', required: true}),
+    model: Args.string({
+      description: 'Repository id, optionally with @revision (branch, tag or commit).',
+      required: true,
+    }),
   }
   static override description =
     'Checks access first and writes nothing if the model is missing, gated or private. Files are verified ' +

@@ -10,7 +10,11 @@ import {executeRemoval, prepareRemoval, type RmData} from '../sdk/services/rm.js
 
 export default class Rm extends MlxkCommand<RmData> {
   static override args = {
-    model: Args.string({ignoreStdin: true, description: 'Model name, or name@revision to delete only that revision.', required: true}),
+    model: Args.string({
+      ignoreStdin: true,
+      description: 'Model name, or name@revision to delete only that revision.',
+      required: true,
+    }),
   }
   static override description =
     'Without --force it asks on a terminal and refuses otherwise (--json, pipes, scripts). ' +

@@ -34,9 +34,25 @@ export async function standardRepos(): Promise<StandardRepos> {
   const v1 = {...files, 'extra/weights.safetensors': weights, 'notes.txt': 'first commit\n'}
   const v2 = {...v1, 'notes.txt': 'second commit\n'}
   return {
-    gated: await buildRepo({commits: [{files}], gated: 'manual', grantedTokens: [TOKENS.granted], id: 'test-org/gated-model'}),
-    model: await buildRepo({commits: [{files: v1, refs: ['v1']}, {files: v2, refs: ['main']}], id: 'mlx-community/tiny-model'}),
-    private: await buildRepo({commits: [{files}], grantedTokens: [TOKENS.granted], id: 'test-org/private-model', private: true}),
+    gated: await buildRepo({
+      commits: [{files}],
+      gated: 'manual',
+      grantedTokens: [TOKENS.granted],
+      id: 'test-org/gated-model',
+    }),
+    model: await buildRepo({
+      commits: [
+        {files: v1, refs: ['v1']},
+        {files: v2, refs: ['main']},
+      ],
+      id: 'mlx-community/tiny-model',
+    }),
+    private: await buildRepo({
+      commits: [{files}],
+      grantedTokens: [TOKENS.granted],
+      id: 'test-org/private-model',
+      private: true,
+    }),
   }
 }
 
@@ -56,7 +72,12 @@ export async function cacheListing(dir: string): Promise<string[]> {
       else if (info.isDirectory()) {
         out.push(`D ${rel}`)
         await walk(path, `${rel}/`)
-      } else out.push(`F ${rel} ${info.size} ${createHash('sha256').update(await readFile(path)).digest('hex')}`)
+      } else
+        out.push(
+          `F ${rel} ${info.size} ${createHash('sha256')
+            .update(await readFile(path))
+            .digest('hex')}`,
+        )
     }
   }
 

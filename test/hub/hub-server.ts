@@ -112,7 +112,8 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
   for (const repo of options.repos) for (const token of repo.grantedTokens) knownTokens.add(token)
   const lfsBlobs = new Map<string, HubFile>()
   for (const repo of options.repos) {
-    for (const commit of repo.commits.values()) for (const file of commit.files.values()) if (file.lfs) lfsBlobs.set(file.lfs.sha256, file)
+    for (const commit of repo.commits.values())
+      for (const file of commit.files.values()) if (file.lfs) lfsBlobs.set(file.lfs.sha256, file)
   }
 
   const hub = new Koa()
@@ -123,21 +124,23 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
   let hubUrl = ''
   let cdnUrl = ''
 
-  const record = (origin: 'cdn' | 'hub'): Koa.Middleware => async (ctx, next) => {
-    if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs))
-    try {
-      await next()
-    } finally {
-      requests.push({
-        authorization: ctx.get('authorization') !== '',
-        method: ctx.method,
-        origin,
-        range: ctx.get('range') || null,
-        status: ctx.status,
-        url: ctx.url,
-      })
+  const record =
+    (origin: 'cdn' | 'hub'): Koa.Middleware =>
+    async (ctx, next) => {
+      if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs))
+      try {
+        await next()
+      } finally {
+        requests.push({
+          authorization: ctx.get('authorization') !== '',
+          method: ctx.method,
+          origin,
+          range: ctx.get('range') || null,
+          status: ctx.status,
+          url: ctx.url,
+        })
+      }
     }
-  }
 
   /** Whether this caller may read the repo at all (API and files): the private/missing semantics. */
   const repoAccess = (ctx: Koa.Context, id: string): ErrorAnswer | HubRepo => {
@@ -201,7 +204,9 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
               blobId: file.blobId,
               rfilename: file.path,
               size: file.size,
-              ...(file.lfs ? {lfs: {pointerSize: file.lfs.pointer.length, sha256: file.lfs.sha256, size: file.size}} : {}),
+              ...(file.lfs
+                ? {lfs: {pointerSize: file.lfs.pointer.length, sha256: file.lfs.sha256, size: file.size}}
+                : {}),
             }
           : {rfilename: file.path},
       ),
@@ -227,7 +232,11 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
     }
 
     if (base !== '' && entries.length === 0 && dirs.size === 0) {
-      sendError(ctx, {code: 'EntryNotFound', message: `${prefix} does not exist on "${commit.sha}"`, status: 404}, commit.sha)
+      sendError(
+        ctx,
+        {code: 'EntryNotFound', message: `${prefix} does not exist on "${commit.sha}"`, status: 404},
+        commit.sha,
+      )
       return
     }
 
@@ -340,7 +349,11 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
     sendContent(ctx, file, options.gzipText ?? false)
   }
 
-  const segments = (path: string): string[] => path.split('/').filter(Boolean).map((s) => decodeURIComponent(s))
+  const segments = (path: string): string[] =>
+    path
+      .split('/')
+      .filter(Boolean)
+      .map((s) => decodeURIComponent(s))
 
   const upload = createUploadSide({cdnUrl: () => cdnUrl, hubUrl: () => hubUrl, knownTokens, lfsBlobs, options, repos})
   hub.use(record('hub'))

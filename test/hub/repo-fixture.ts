@@ -102,7 +102,10 @@ export async function buildRepo(spec: RepoSpec): Promise<HubRepo> {
   for (const commitSpec of spec.commits) {
     const files = new Map<string, HubFile>()
     for (const [path, source] of Object.entries(commitSpec.files)) files.set(path, await buildFile(path, source))
-    const listing = [...files.values()].map((f) => `${f.path}:${f.blobId}`).sort().join('\n')
+    const listing = [...files.values()]
+      .map((f) => `${f.path}:${f.blobId}`)
+      .sort()
+      .join('\n')
     const sha = createHash('sha1').update(`${spec.id}\n${parent}\n${listing}`).digest('hex')
     repo.commits.set(sha, {files, sha})
     for (const ref of commitSpec.refs ?? []) repo.refs.set(ref, sha)

@@ -35,18 +35,33 @@ describe('alpha gates, per plugin', () => {
   })
 
   it('MLXK_ALPHA enables only the listed plugins; `all` enables every one', async () => {
-    const enabled = await runMlxk(['run', 'no-such-model', 'hi', '--json'], {env: isolatedEnv({MLXK_ALPHA: 'run'}), hubCache})
+    const enabled = await runMlxk(['run', 'no-such-model', 'hi', '--json'], {
+      env: isolatedEnv({MLXK_ALPHA: 'run'}),
+      hubCache,
+    })
     expect(enabled.json!.error!.type).to.not.equal('feature_disabled')
-    const other = await runMlxk(['run', 'no-such-model', 'hi', '--json'], {env: isolatedEnv({MLXK_ALPHA: 'server,push'}), hubCache})
+    const other = await runMlxk(['run', 'no-such-model', 'hi', '--json'], {
+      env: isolatedEnv({MLXK_ALPHA: 'server,push'}),
+      hubCache,
+    })
     expect(other.json!.error!.type).to.equal('feature_disabled')
-    const all = await runMlxk(['run', 'no-such-model', 'hi', '--json'], {env: isolatedEnv({MLXK_ALPHA: 'all'}), hubCache})
+    const all = await runMlxk(['run', 'no-such-model', 'hi', '--json'], {
+      env: isolatedEnv({MLXK_ALPHA: 'all'}),
+      hubCache,
+    })
     expect(all.json!.error!.type).to.not.equal('feature_disabled')
   })
 
   it('upstream MLXK2_ENABLE_ALPHA_FEATURES counts only for 1/true', async () => {
-    const on = await runMlxk(['run', 'x', 'hi', '--json'], {env: isolatedEnv({MLXK2_ENABLE_ALPHA_FEATURES: '1'}), hubCache})
+    const on = await runMlxk(['run', 'x', 'hi', '--json'], {
+      env: isolatedEnv({MLXK2_ENABLE_ALPHA_FEATURES: '1'}),
+      hubCache,
+    })
     expect(on.json!.error!.type).to.not.equal('feature_disabled')
-    const zero = await runMlxk(['run', 'x', 'hi', '--json'], {env: isolatedEnv({MLXK2_ENABLE_ALPHA_FEATURES: '0'}), hubCache})
+    const zero = await runMlxk(['run', 'x', 'hi', '--json'], {
+      env: isolatedEnv({MLXK2_ENABLE_ALPHA_FEATURES: '0'}),
+      hubCache,
+    })
     expect(zero.json!.error!.type).to.equal('feature_disabled')
   })
 
@@ -55,7 +70,9 @@ describe('alpha gates, per plugin', () => {
     const enable = await runMlxk(['alpha', 'enable', 'run', '--json'], {env, hubCache})
     expect(enable.exitCode, enable.stderr).to.equal(0)
     expect(enable.json!.data).to.deep.include({enabled: ['run'], overridden_by: null})
-    const config = JSON.parse(readFileSync(join(env.XDG_CONFIG_HOME!, 'mlxk', 'alpha.json'), 'utf8')) as {enabled: string[]}
+    const config = JSON.parse(readFileSync(join(env.XDG_CONFIG_HOME!, 'mlxk', 'alpha.json'), 'utf8')) as {
+      enabled: string[]
+    }
     expect(config.enabled).to.deep.equal(['run'])
     const viaConfig = await runMlxk(['run', 'x', 'hi', '--json'], {env, hubCache})
     expect(viaConfig.json!.error!.type).to.not.equal('feature_disabled')
@@ -108,10 +125,17 @@ describe('bundled plugins with `mlxk plugins`', () => {
     this.timeout(120_000)
     const env = isolatedEnv({MLXK_ALPHA: 'all'})
     const packDir = mkdtempSync(join(tmpdir(), 'mlxk-pack-'))
-    const tgz = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], {cwd: join(ROOT, 'plugins', 'run'), encoding: 'utf8'}).trim()
+    const tgz = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], {
+      cwd: join(ROOT, 'plugins', 'run'),
+      encoding: 'utf8',
+    }).trim()
     expect(existsSync(join(packDir, tgz))).to.equal(true)
     await runMlxk(['plugins', 'uninstall', '@mlxk/plugin-run'], {env, hubCache})
-    const install = await runMlxk(['plugins', 'install', `file:${join(packDir, tgz)}`], {env, hubCache, timeoutMs: 110_000})
+    const install = await runMlxk(['plugins', 'install', `file:${join(packDir, tgz)}`], {
+      env,
+      hubCache,
+      timeoutMs: 110_000,
+    })
     expect(install.exitCode, install.stderr).to.equal(0)
     const plugins = await runMlxk(['plugins'], {env, hubCache})
     expect(plugins.stdout).to.include('@mlxk/plugin-run')

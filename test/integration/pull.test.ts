@@ -51,7 +51,11 @@ describe('mlxk pull (built CLI against the test hub)', function () {
     }
   })
 
-  const env = (h: TestHub, extra: Record<string, string> = {}) => ({HF_ENDPOINT: h.url, MLXK_PULL_RETRY_DELAY_MS: '20', ...extra})
+  const env = (h: TestHub, extra: Record<string, string> = {}) => ({
+    HF_ENDPOINT: h.url,
+    MLXK_PULL_RETRY_DELAY_MS: '20',
+    ...extra,
+  })
 
   it('pulls a model and prints a schema-valid envelope; mlxk list and health accept it', async () => {
     const result = await runMlxk(['pull', 'mlx-community/tiny-model', '--json'], {env: env(hub), hubCache: root})
@@ -77,7 +81,9 @@ describe('mlxk pull (built CLI against the test hub)', function () {
   it('human output is the upstream one-liner, with no progress noise off a terminal', async () => {
     const result = await runMlxk(['pull', 'mlx-community/tiny-model'], {env: env(hub), hubCache: root})
     expect(result.exitCode).to.equal(0)
-    expect(result.stdout).to.match(/^pull: mlx-community\/tiny-model — Downloaded mlx-community\/tiny-model@[0-9a-f]{7}/)
+    expect(result.stdout).to.match(
+      /^pull: mlx-community\/tiny-model — Downloaded mlx-community\/tiny-model@[0-9a-f]{7}/,
+    )
     expect(result.stderr).to.equal('')
   })
 
@@ -95,19 +101,28 @@ describe('mlxk pull (built CLI against the test hub)', function () {
   })
 
   it('reads the token from HF_TOKEN, else from $HF_HOME/token, and never prints it', async () => {
-    const viaEnv = await runMlxk(['pull', 'test-org/private-model', '--json'], {env: env(hub, {HF_TOKEN: TOKENS.granted}), hubCache: root})
+    const viaEnv = await runMlxk(['pull', 'test-org/private-model', '--json'], {
+      env: env(hub, {HF_TOKEN: TOKENS.granted}),
+      hubCache: root,
+    })
     expect(viaEnv.exitCode, viaEnv.stdout).to.equal(0)
     const home = await mkdtemp(join(tmpdir(), 'mlxk-hf-home-'))
     const {writeFile} = await import('node:fs/promises')
     await writeFile(join(home, 'token'), `${TOKENS.granted}\n`)
     const other = await mkdtemp(join(tmpdir(), 'mlxk-pull-cli-'))
-    const viaFile = await runMlxk(['pull', 'test-org/gated-model', '--json'], {env: env(hub, {HF_HOME: home}), hubCache: other})
+    const viaFile = await runMlxk(['pull', 'test-org/gated-model', '--json'], {
+      env: env(hub, {HF_HOME: home}),
+      hubCache: other,
+    })
     expect(viaFile.exitCode, viaFile.stdout).to.equal(0)
     for (const r of [viaEnv, viaFile]) expect(r.stdout + r.stderr).not.to.include(TOKENS.granted)
   })
 
   it('--dry-run writes nothing', async () => {
-    const result = await runMlxk(['pull', 'mlx-community/tiny-model', '--dry-run', '--json'], {env: env(hub), hubCache: root})
+    const result = await runMlxk(['pull', 'mlx-community/tiny-model', '--dry-run', '--json'], {
+      env: env(hub),
+      hubCache: root,
+    })
     assertValidEnvelope(result.json, 'pull')
     expect((result.json!.data as Record<string, unknown>).download_status).to.equal('dry_run')
     expect(await cacheListing(root)).to.deep.equal([])
@@ -126,7 +141,8 @@ describe('mlxk pull (built CLI against the test hub)', function () {
       const exited = new Promise((resolve) => child.on('close', resolve))
       const target = 3_000_000 * fraction
       const deadline = Date.now() + 20_000
-      while ((slowHub.bytesServed.get(weights) ?? 0) < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      while ((slowHub.bytesServed.get(weights) ?? 0) < target && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20))
       // A moment for the partial file's trailer (written at most every 200 ms) to catch up with the socket.
       await new Promise((r) => setTimeout(r, 250 + Math.random() * 100))
       child.kill('SIGKILL')
@@ -140,13 +156,17 @@ describe('mlxk pull (built CLI against the test hub)', function () {
 
     expect(killed).to.equal(3)
     const rangeStarts = () =>
-      slowHub.requests.filter((r) => r.origin === 'cdn' && r.range).map((r) => Number(/bytes=(\d+)-/.exec(r.range as string)?.[1]))
+      slowHub.requests
+        .filter((r) => r.origin === 'cdn' && r.range)
+        .map((r) => Number(/bytes=(\d+)-/.exec(r.range as string)?.[1]))
     // The hub may still count a chunk it pushed into the dead socket; let it settle.
     await new Promise((r) => setTimeout(r, 300))
     const before = slowHub.bytesServed.get(weights) ?? 0
     const result = await runMlxk(['pull', 'mlx-community/tiny-model', '--json'], {env: env(slowHub), hubCache: root})
     expect(result.exitCode, result.stdout).to.equal(0)
-    const file = (result.json!.data as {files: Array<{bytes_resumed: number; path: string}>}).files.find((f) => f.path === weights)!
+    const file = (result.json!.data as {files: Array<{bytes_resumed: number; path: string}>}).files.find(
+      (f) => f.path === weights,
+    )!
     expect(file.bytes_resumed).to.be.greaterThan(1_500_000)
     expect(rangeStarts().at(-1)).to.equal(file.bytes_resumed)
     expect((slowHub.bytesServed.get(weights) ?? 0) - before).to.equal(3_000_000 - file.bytes_resumed)
@@ -171,10 +191,13 @@ describe('mlxk pull (built CLI against the test hub)', function () {
 
   it('mlxk list and health accept what Python pulled from the test hub', async function () {
     if (!hasPythonHub()) this.skip()
-    const result = await runPython(`from huggingface_hub import snapshot_download; snapshot_download('mlx-community/tiny-model')`, {
-      HF_ENDPOINT: hub.url,
-      HF_HUB_CACHE: root,
-    })
+    const result = await runPython(
+      `from huggingface_hub import snapshot_download; snapshot_download('mlx-community/tiny-model')`,
+      {
+        HF_ENDPOINT: hub.url,
+        HF_HUB_CACHE: root,
+      },
+    )
     expect(result.code, result.stderr).to.equal(0)
     const list = await runMlxk(['list', '--json'], {hubCache: root})
     expect(JSON.stringify(list.json)).to.include('mlx-community/tiny-model')

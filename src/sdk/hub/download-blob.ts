@@ -7,7 +7,16 @@ import {createHash} from 'node:crypto'
 import {MlxkError} from '../errors.js'
 import type {ConnectionPool} from './connection-pool.js'
 import {isTransient} from './hub-errors.js'
-import {bytesDone, type Part, partialName, type PartialState, planParts, readTrailer, TRAILER_BYTES, writeTrailer} from './partial-file.js'
+import {
+  bytesDone,
+  type Part,
+  partialName,
+  type PartialState,
+  planParts,
+  readTrailer,
+  TRAILER_BYTES,
+  writeTrailer,
+} from './partial-file.js'
 import {HttpStatusError, requestRange} from './range-request.js'
 import type {RemoteFile} from './remote-file.js'
 
@@ -51,10 +60,14 @@ class RangeIgnored extends Error {}
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }, {once: true})
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        reject(signal.reason)
+      },
+      {once: true},
+    )
   })
 
 /**
@@ -69,7 +82,7 @@ async function verify(path: string, file: RemoteFile): Promise<boolean> {
   const handle = await open(path, 'r')
   try {
     const buffer = Buffer.allocUnsafe(1 << 20)
-    for (let position = 0; position < size; ) {
+    for (let position = 0; position < size;) {
       const {bytesRead} = await handle.read(buffer, 0, buffer.length, position)
       if (bytesRead === 0) return false
       hash.update(buffer.subarray(0, bytesRead))
@@ -106,7 +119,11 @@ export async function downloadBlob(job: BlobJob, settings: DownloadSettings): Pr
         return {downloadedBytes, resumedBytes: file.size}
       }
 
-      state = found ?? {etag: job.etag, parts: planParts(file.size, settings.minPartBytes, settings.maxPartsPerFile), size: file.size}
+      state = found ?? {
+        etag: job.etag,
+        parts: planParts(file.size, settings.minPartBytes, settings.maxPartsPerFile),
+        size: file.size,
+      }
       if (found === null) {
         await handle.truncate(0)
         await handle.truncate(file.size + TRAILER_BYTES)
@@ -127,16 +144,25 @@ export async function downloadBlob(job: BlobJob, settings: DownloadSettings): Pr
 
     await rm(temp, {force: true})
     if (attempt >= settings.integrityRetries) {
-      throw new MlxkError('model_corrupted', `The Hub sent '${file.path}' with the wrong ${file.lfsSha256 ? 'sha256' : 'git hash'} ${attempt + 1} times; it was discarded, not linked.`, {
-        details: {path: file.path},
-        hint: 'A proxy or the network is altering the download. Retry later or from another network.',
-      })
+      throw new MlxkError(
+        'model_corrupted',
+        `The Hub sent '${file.path}' with the wrong ${file.lfsSha256 ? 'sha256' : 'git hash'} ${attempt + 1} times; it was discarded, not linked.`,
+        {
+          details: {path: file.path},
+          hint: 'A proxy or the network is altering the download. Retry later or from another network.',
+        },
+      )
     }
   }
 }
 
 /** Fetches every unfinished part, keeping the trailer current so a crash loses at most a moment of progress. */
-async function fillParts(handle: FileHandle, state: PartialState, job: BlobJob, settings: DownloadSettings): Promise<number> {
+async function fillParts(
+  handle: FileHandle,
+  state: PartialState,
+  job: BlobJob,
+  settings: DownloadSettings,
+): Promise<number> {
   let downloaded = 0
   let storageUrl: null | string = null
   let persisted = Promise.resolve()
@@ -177,7 +203,18 @@ async function fillParts(handle: FileHandle, state: PartialState, job: BlobJob, 
               if (state.parts.length > 1) throw new RangeIgnored()
               // One part and no Range support: the whole file comes again from byte 0.
               part.done = 0
-              return runStream(await requestRange({end: part.end, hubUrl: settings.hubUrl, signal, start: 0, token: settings.token, url: job.url, userAgent: settings.userAgent, ...(settings.fetch ? {fetch: settings.fetch} : {})}))
+              return runStream(
+                await requestRange({
+                  end: part.end,
+                  hubUrl: settings.hubUrl,
+                  signal,
+                  start: 0,
+                  token: settings.token,
+                  url: job.url,
+                  userAgent: settings.userAgent,
+                  ...(settings.fetch ? {fetch: settings.fetch} : {}),
+                }),
+              )
             }
 
             await runStream(response)
@@ -197,7 +234,8 @@ async function fillParts(handle: FileHandle, state: PartialState, job: BlobJob, 
                 void persist(false)
               }
 
-              if (position <= part.end) throw new Error(`connection closed after ${position - part.start} of ${length} bytes`)
+              if (position <= part.end)
+                throw new Error(`connection closed after ${position - part.start} of ${length} bytes`)
             }
           } finally {
             clearTimeout(timer)
@@ -206,7 +244,10 @@ async function fillParts(handle: FileHandle, state: PartialState, job: BlobJob, 
       } catch (error) {
         if (roundSignal.aborted) throw roundSignal.reason ?? error
         if (error instanceof RangeIgnored) throw error
-        if (error instanceof HttpStatusError && !isTransient({code: error.code, status: error.status, timedOut: false})) {
+        if (
+          error instanceof HttpStatusError &&
+          !isTransient({code: error.code, status: error.status, timedOut: false})
+        ) {
           // A signed storage URL may have expired: go back through the Hub once before giving up.
           if (storageUrl !== null && (error.status === 403 || error.status === 401 || error.status === 404)) {
             storageUrl = null
@@ -220,14 +261,21 @@ async function fillParts(handle: FileHandle, state: PartialState, job: BlobJob, 
 
         failures++
         if (failures > settings.maxRetries) {
-          throw new MlxkError('download_failed', `Download of '${job.file.path}' failed after ${settings.maxRetries} retries: ${(error as Error).message}`, {
-            details: {path: job.file.path},
-            hint: 'Run the same `mlxk pull` again: it resumes from the bytes already on disk.',
-          })
+          throw new MlxkError(
+            'download_failed',
+            `Download of '${job.file.path}' failed after ${settings.maxRetries} retries: ${(error as Error).message}`,
+            {
+              details: {path: job.file.path},
+              hint: 'Run the same `mlxk pull` again: it resumes from the bytes already on disk.',
+            },
+          )
         }
 
         await persist(true)
-        const wait = error instanceof HttpStatusError && error.retryAfterMs !== null ? error.retryAfterMs : settings.retryDelayMs(failures)
+        const wait =
+          error instanceof HttpStatusError && error.retryAfterMs !== null
+            ? error.retryAfterMs
+            : settings.retryDelayMs(failures)
         await sleep(wait, roundSignal)
       }
     }
@@ -251,7 +299,8 @@ async function fillParts(handle: FileHandle, state: PartialState, job: BlobJob, 
           ),
       )
       if (results.every((result) => result.status === 'fulfilled')) return downloaded
-      if (!(firstError instanceof RangeIgnored)) throw settings.signal.aborted ? (settings.signal.reason ?? firstError) : firstError
+      if (!(firstError instanceof RangeIgnored))
+        throw settings.signal.aborted ? (settings.signal.reason ?? firstError) : firstError
       state.parts = planParts(state.size, state.size, 1)
       await persist(true)
     }

@@ -19,7 +19,10 @@ export function hubUrl(env: Env = process.env): string {
 export async function readToken(env: Env = process.env): Promise<string | undefined> {
   const direct = env.HF_TOKEN?.trim()
   if (direct) return direct
-  const stored = await readFile(tokenPath(env), 'utf8').then((text) => text.trim(), () => '')
+  const stored = await readFile(tokenPath(env), 'utf8').then(
+    (text) => text.trim(),
+    () => '',
+  )
   if (stored) return stored
   return env.HUGGING_FACE_HUB_TOKEN?.trim() || undefined
 }

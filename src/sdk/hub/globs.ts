@@ -26,8 +26,14 @@ function toRegExp(pattern: string): RegExp {
   return new RegExp(`^${source}$`, 's')
 }
 
-export function filterPaths<T extends {path: string}>(items: readonly T[], include?: readonly string[], exclude?: readonly string[]): T[] {
+export function filterPaths<T extends {path: string}>(
+  items: readonly T[],
+  include?: readonly string[],
+  exclude?: readonly string[],
+): T[] {
   const allow = include && include.length > 0 ? include.map(toRegExp) : null
   const deny = (exclude ?? []).map(toRegExp)
-  return items.filter((item) => (allow === null || allow.some((re) => re.test(item.path))) && !deny.some((re) => re.test(item.path)))
+  return items.filter(
+    (item) => (allow === null || allow.some((re) => re.test(item.path))) && !deny.some((re) => re.test(item.path)),
+  )
 }

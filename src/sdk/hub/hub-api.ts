@@ -39,7 +39,11 @@ function recordingFetch(base: typeof fetch, timeoutMs: number, headerToken?: str
       const signal = AbortSignal.timeout(timeoutMs)
       const headers = new Headers(init?.headers)
       if (headerToken) headers.set('Authorization', `Bearer ${headerToken}`)
-      const response = await base(input, {...init, headers, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal})
+      const response = await base(input, {
+        ...init,
+        headers,
+        signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
+      })
       recorder.lastCode = response.ok ? null : response.headers.get('x-error-code')
       return response
     },
@@ -55,11 +59,16 @@ function recordingFetch(base: typeof fetch, timeoutMs: number, headerToken?: str
 function credentials(params: HubApiParams): {headerToken: string | undefined; libraryToken: {accessToken?: string}} {
   const token = params.accessToken
   if (!token) return {headerToken: undefined, libraryToken: {}}
-  return token.startsWith('hf_') ? {headerToken: undefined, libraryToken: {accessToken: token}} : {headerToken: token, libraryToken: {}}
+  return token.startsWith('hf_')
+    ? {headerToken: undefined, libraryToken: {accessToken: token}}
+    : {headerToken: token, libraryToken: {}}
 }
 
 function toHubCallError(error: unknown, recorder: Recorder): HubCallError {
-  const status = typeof (error as {statusCode?: unknown})?.statusCode === 'number' ? (error as {statusCode: number}).statusCode : null
+  const status =
+    typeof (error as {statusCode?: unknown})?.statusCode === 'number'
+      ? (error as {statusCode: number}).statusCode
+      : null
   const name = (error as {name?: unknown})?.name
   const timedOut = name === 'TimeoutError' || name === 'AbortError'
   const message = error instanceof Error ? error.message : String(error)
@@ -81,7 +90,11 @@ export async function fetchRepoInfo(params: HubApiParams): Promise<Omit<RemoteSn
       revision: params.revision,
     })
     if (typeof info.sha !== 'string' || !/^[0-9a-f]{40}$/.test(info.sha)) {
-      throw new HubCallError(`The Hub gave no commit for ${params.repoId}@${params.revision}`, {code: null, status: 502, timedOut: false})
+      throw new HubCallError(`The Hub gave no commit for ${params.repoId}@${params.revision}`, {
+        code: null,
+        status: 502,
+        timedOut: false,
+      })
     }
 
     return {commit: info.sha, gated: info.gated ?? false, private: info.private ?? false, repoId: params.repoId}
@@ -132,7 +145,11 @@ export async function probeFileAccess(params: HubApiParams & {commit: string; pa
   if (params.accessToken) headers.Authorization = `Bearer ${params.accessToken}`
   let response: Response
   try {
-    response = await (params.fetch ?? fetch)(url, {headers, redirect: 'manual', signal: AbortSignal.timeout(params.timeoutMs)})
+    response = await (params.fetch ?? fetch)(url, {
+      headers,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(params.timeoutMs),
+    })
   } catch (error) {
     const name = (error as {name?: unknown})?.name
     throw new HubCallError(String(error), {code: null, status: null, timedOut: name === 'TimeoutError'}, {cause: error})
@@ -140,7 +157,11 @@ export async function probeFileAccess(params: HubApiParams & {commit: string; pa
 
   await response.body?.cancel().catch(() => {})
   if (response.status >= 400) {
-    throw new HubCallError(`HTTP ${response.status}`, {code: response.headers.get('x-error-code'), status: response.status, timedOut: false})
+    throw new HubCallError(`HTTP ${response.status}`, {
+      code: response.headers.get('x-error-code'),
+      status: response.status,
+      timedOut: false,
+    })
   }
 }
 

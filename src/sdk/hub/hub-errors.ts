@@ -26,10 +26,14 @@ export function hubErrorToMlxk(failure: HubFailure, context: HubErrorContext): M
   const {repoId, revision} = context
   const {code, status} = failure
   if (code === 'GatedRepo') {
-    return new MlxkError('access_denied', `Access denied: '${repoId}' is a gated model and ${context.hasToken ? 'your token has not been granted access' : 'no token is set'}.`, {
-      details: {reason: 'gated'},
-      hint: `Accept the model's terms on its Hub page, then ${context.hasToken ? 'retry' : TOKEN_HINT.charAt(0).toLowerCase() + TOKEN_HINT.slice(1)}`,
-    })
+    return new MlxkError(
+      'access_denied',
+      `Access denied: '${repoId}' is a gated model and ${context.hasToken ? 'your token has not been granted access' : 'no token is set'}.`,
+      {
+        details: {reason: 'gated'},
+        hint: `Accept the model's terms on its Hub page, then ${context.hasToken ? 'retry' : TOKEN_HINT.charAt(0).toLowerCase() + TOKEN_HINT.slice(1)}`,
+      },
+    )
   }
 
   if (code === 'RevisionNotFound') {
@@ -44,17 +48,27 @@ export function hubErrorToMlxk(failure: HubFailure, context: HubErrorContext): M
           details: {reason: 'not_found'},
           hint: 'Check the spelling (org/name). If the model is private, use a token that can read it.',
         })
-      : new MlxkError('access_denied', `Access denied or not found: '${repoId}' does not exist on the Hub or is private.`, {
-          details: {reason: 'not_found_or_private'},
-          hint: `Check the spelling (org/name). If the model is private, ${TOKEN_HINT.charAt(0).toLowerCase() + TOKEN_HINT.slice(1)}`,
-        })
+      : new MlxkError(
+          'access_denied',
+          `Access denied or not found: '${repoId}' does not exist on the Hub or is private.`,
+          {
+            details: {reason: 'not_found_or_private'},
+            hint: `Check the spelling (org/name). If the model is private, ${TOKEN_HINT.charAt(0).toLowerCase() + TOKEN_HINT.slice(1)}`,
+          },
+        )
   }
 
   if (status === 401 || status === 403) {
-    return new MlxkError('access_denied', context.hasToken ? `The Hub rejected the token for '${repoId}' (HTTP ${status}).` : `Access denied to model '${repoId}' (HTTP ${status}).`, {
-      details: {reason: context.hasToken ? 'invalid_token' : 'unauthorized'},
-      hint: context.hasToken ? 'The token is invalid or expired: create a new one and set HF_TOKEN.' : TOKEN_HINT,
-    })
+    return new MlxkError(
+      'access_denied',
+      context.hasToken
+        ? `The Hub rejected the token for '${repoId}' (HTTP ${status}).`
+        : `Access denied to model '${repoId}' (HTTP ${status}).`,
+      {
+        details: {reason: context.hasToken ? 'invalid_token' : 'unauthorized'},
+        hint: context.hasToken ? 'The token is invalid or expired: create a new one and set HF_TOKEN.' : TOKEN_HINT,
+      },
+    )
   }
 
   if (status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429) {

@@ -37,12 +37,15 @@ export function planParts(size: number, minPartBytes: number, maxParts: number):
   const count = Math.max(1, Math.min(maxParts, MAX_PARTS, Math.floor(size / Math.max(1, minPartBytes))))
   const length = Math.ceil(size / count)
   const parts: Part[] = []
-  for (let start = 0; start < size; start += length) parts.push({done: 0, end: Math.min(size, start + length) - 1, start})
+  for (let start = 0; start < size; start += length)
+    parts.push({done: 0, end: Math.min(size, start + length) - 1, start})
   return parts
 }
 
 export function encodeTrailer(state: PartialState): Buffer {
-  const body = MAGIC + JSON.stringify({etag: state.etag, parts: state.parts.map((p) => [p.start, p.end, p.done]), size: state.size})
+  const body =
+    MAGIC +
+    JSON.stringify({etag: state.etag, parts: state.parts.map((p) => [p.start, p.end, p.done]), size: state.size})
   if (Buffer.byteLength(body) > TRAILER_BYTES) throw new Error('partial-download trailer overflow')
   return Buffer.from(body.padEnd(TRAILER_BYTES, ' '))
 }

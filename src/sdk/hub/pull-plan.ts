@@ -23,7 +23,10 @@ export interface PullPlan {
 }
 
 async function sizeOf(path: string): Promise<null | number> {
-  return stat(path).then((info) => (info.isFile() ? info.size : null), () => null)
+  return stat(path).then(
+    (info) => (info.isFile() ? info.size : null),
+    () => null,
+  )
 }
 
 async function resumableBytes(path: string, etag: string, size: number): Promise<number> {
@@ -40,7 +43,13 @@ async function resumableBytes(path: string, etag: string, size: number): Promise
 async function linkIsRight(modelDir: string, commit: string, path: string, etag: string): Promise<boolean> {
   const link = join(modelDir, 'snapshots', commit, path)
   const target = await readlink(link).catch(() => null)
-  return target !== null && target === relative(dirname(link), join(modelDir, 'blobs', etag)).split('\\').join('/')
+  return (
+    target !== null &&
+    target ===
+      relative(dirname(link), join(modelDir, 'blobs', etag))
+        .split('\\')
+        .join('/')
+  )
 }
 
 /**
@@ -48,7 +57,12 @@ async function linkIsRight(modelDir: string, commit: string, path: string, etag:
  * mlxk hashed each one before it first put it there, and re-hashing gigabytes on every no-op pull would make it
  * slow. (`mlxk health` is where content is checked.)
  */
-export async function planPull(options: {commit: string; files: RemoteFile[]; modelDir: string; ref: null | string}): Promise<PullPlan> {
+export async function planPull(options: {
+  commit: string
+  files: RemoteFile[]
+  modelDir: string
+  ref: null | string
+}): Promise<PullPlan> {
   const {commit, modelDir} = options
   const blobsDir = join(modelDir, 'blobs')
   const planned = await Promise.all(
@@ -61,7 +75,12 @@ export async function planPull(options: {commit: string; files: RemoteFile[]; mo
   )
   const missingBytes = planned.filter((p) => !p.present).reduce((sum, p) => sum + p.file.size - p.resumable, 0)
   const linksRight = await Promise.all(planned.map((p) => linkIsRight(modelDir, commit, p.file.path, p.etag)))
-  const refRight = options.ref === null || (await readFile(join(modelDir, 'refs', options.ref), 'utf8').then((t) => t.trim(), () => '')) === commit
+  const refRight =
+    options.ref === null ||
+    (await readFile(join(modelDir, 'refs', options.ref), 'utf8').then(
+      (t) => t.trim(),
+      () => '',
+    )) === commit
   const treesPresent = (await sizeOf(join(modelDir, 'trees', `${commit}.json`))) !== null
   const complete = planned.every((p) => p.present) && linksRight.every(Boolean) && refRight
   return {complete, files: planned, missingBytes, treesPresent}

@@ -79,7 +79,12 @@ export async function requestRange(request: RangeRequest): Promise<RangeResponse
 
     if (response.status === 200 && response.body) return {body: response.body, bodyStart: 0, finalUrl: url}
     await response.body?.cancel().catch(() => {})
-    throw new HttpStatusError(response.status, response.headers.get('x-error-code'), retryAfter(response.headers.get('retry-after')), url)
+    throw new HttpStatusError(
+      response.status,
+      response.headers.get('x-error-code'),
+      retryAfter(response.headers.get('retry-after')),
+      url,
+    )
   }
 
   throw new HttpStatusError(508, 'TooManyRedirects', null, url)

@@ -35,7 +35,11 @@ export async function createPullProgress(options: {enabled: boolean}): Promise<P
 
   const refresh = () => {
     for (const row of [...rows.values(), total]) {
-      row.title?.(row.complete ? `${row.path}  ${formatSize(row.size)}` : `${row.path}  ${progressLine(row.done, row.size, row.meter.rate())}`)
+      row.title?.(
+        row.complete
+          ? `${row.path}  ${formatSize(row.size)}`
+          : `${row.path}  ${progressLine(row.done, row.size, row.meter.rate())}`,
+      )
     }
   }
 
@@ -44,7 +48,8 @@ export async function createPullProgress(options: {enabled: boolean}): Promise<P
     for (const file of event.files) {
       total.size += file.size
       total.done += file.reusedBytes
-      if (file.reusedBytes < file.size) rows.set(file.path, {done: file.reusedBytes, meter: new RateMeter(), path: file.path, size: file.size})
+      if (file.reusedBytes < file.size)
+        rows.set(file.path, {done: file.reusedBytes, meter: new RateMeter(), path: file.path, size: file.size})
     }
 
     const task = (row: Row) => ({
@@ -87,7 +92,8 @@ export async function createPullProgress(options: {enabled: boolean}): Promise<P
           refresh()
           row.finish?.()
         }
-      } else if (event.type === 'waiting_for_lock') rows.get(event.path)?.title?.(`${event.path}  waiting for another download of this file`)
+      } else if (event.type === 'waiting_for_lock')
+        rows.get(event.path)?.title?.(`${event.path}  waiting for another download of this file`)
     },
     async stop(ok) {
       if (timer) clearInterval(timer)

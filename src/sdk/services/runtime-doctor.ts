@@ -64,7 +64,9 @@ export async function diagnoseRuntime(env: NodeJS.ProcessEnv = process.env): Pro
   } catch (error) {
     const detail = isMlxkError(error) ? error.message : String(error)
     // A bad override says nothing about the venv itself: never suggest deleting a working one.
-    const fix = env.MLXK_PYTHON ? `unset MLXK_PYTHON, or point it at a runtime venv's python (e.g. ${target.python})` : 'mlxk runtime setup'
+    const fix = env.MLXK_PYTHON
+      ? `unset MLXK_PYTHON, or point it at a runtime venv's python (e.g. ${target.python})`
+      : 'mlxk runtime setup'
     checks.push({detail, fix, name: 'venv', ok: false})
   }
 

@@ -7,7 +7,13 @@ import {formatDuration, progressLine} from '../../../src/sdk/progress/rate.js'
 
 describe('download engine parts', () => {
   describe('globs (Python fnmatch semantics)', () => {
-    const files = ['config.json', 'model-00001-of-00002.safetensors', 'sub/dir/x.json', 'README.md', 'onnx/model.onnx'].map((path) => ({path}))
+    const files = [
+      'config.json',
+      'model-00001-of-00002.safetensors',
+      'sub/dir/x.json',
+      'README.md',
+      'onnx/model.onnx',
+    ].map((path) => ({path}))
     const pick = (include?: string[], exclude?: string[]) => filterPaths(files, include, exclude).map((f) => f.path)
 
     it('`*` crosses directories; no patterns keeps everything', () => {
@@ -16,7 +22,11 @@ describe('download engine parts', () => {
     })
 
     it('a trailing slash means the whole folder; exclude wins over include', () => {
-      expect(pick(undefined, ['onnx/', 'sub/'])).to.deep.equal(['config.json', 'model-00001-of-00002.safetensors', 'README.md'])
+      expect(pick(undefined, ['onnx/', 'sub/'])).to.deep.equal([
+        'config.json',
+        'model-00001-of-00002.safetensors',
+        'README.md',
+      ])
       expect(pick(['*'], ['*.md'])).not.to.include('README.md')
       expect(pick(['model-0000[1-2]-of-*'])).to.deep.equal(['model-00001-of-00002.safetensors'])
     })
@@ -51,10 +61,18 @@ describe('download engine parts', () => {
   describe('Hub error mapping', () => {
     const context = (hasToken: boolean) => ({hasToken, repoId: 'o/m', revision: 'main'})
     it('maps the X-Error-Code answers and leaves transient ones to retry', () => {
-      expect(hubErrorToMlxk({code: 'GatedRepo', status: 403, timedOut: false}, context(true))?.type).to.equal('access_denied')
-      expect(hubErrorToMlxk({code: 'RepoNotFound', status: 401, timedOut: false}, context(false))?.type).to.equal('access_denied')
-      expect(hubErrorToMlxk({code: 'RepoNotFound', status: 404, timedOut: false}, context(true))?.type).to.equal('model_not_found')
-      expect(hubErrorToMlxk({code: 'RevisionNotFound', status: 404, timedOut: false}, context(false))?.type).to.equal('revision_not_found')
+      expect(hubErrorToMlxk({code: 'GatedRepo', status: 403, timedOut: false}, context(true))?.type).to.equal(
+        'access_denied',
+      )
+      expect(hubErrorToMlxk({code: 'RepoNotFound', status: 401, timedOut: false}, context(false))?.type).to.equal(
+        'access_denied',
+      )
+      expect(hubErrorToMlxk({code: 'RepoNotFound', status: 404, timedOut: false}, context(true))?.type).to.equal(
+        'model_not_found',
+      )
+      expect(hubErrorToMlxk({code: 'RevisionNotFound', status: 404, timedOut: false}, context(false))?.type).to.equal(
+        'revision_not_found',
+      )
       expect(hubErrorToMlxk({code: null, status: 503, timedOut: false}, context(false))).to.equal(null)
       expect(hubErrorToMlxk({code: null, status: null, timedOut: true}, context(false))).to.equal(null)
     })

@@ -64,11 +64,16 @@ describe('pull service against the test hub', function () {
       const etag = file.lfs ? file.lfs.sha256 : file.blobId
       expect((await stat(join(modelDir, 'blobs', etag))).size).to.equal(file.size)
       const depth = file.path.split('/').length - 1
-      expect(await readlink(join(modelDir, 'snapshots', main(), file.path))).to.equal(`${'../'.repeat(depth + 2)}blobs/${etag}`)
+      expect(await readlink(join(modelDir, 'snapshots', main(), file.path))).to.equal(
+        `${'../'.repeat(depth + 2)}blobs/${etag}`,
+      )
     }
 
     expect(await readFile(join(modelDir, 'refs', 'main'), 'utf8')).to.equal(main())
-    const trees = JSON.parse(await readFile(join(modelDir, 'trees', `${main()}.json`), 'utf8')) as {files: Record<string, unknown>; format_version: number}
+    const trees = JSON.parse(await readFile(join(modelDir, 'trees', `${main()}.json`), 'utf8')) as {
+      files: Record<string, unknown>
+      format_version: number
+    }
     expect(trees.format_version).to.equal(1)
     expect(Object.keys(trees.files)).to.have.length(commit.files.size)
     expect((await readdir(join(modelDir, 'blobs'))).filter((n) => n.includes('incomplete'))).to.deep.equal([])
@@ -128,14 +133,48 @@ describe('pull service against the test hub', function () {
 
   describe('preflight errors leave the cache byte-identical', () => {
     const cases: Array<{expectType: string; hint: RegExp; spec: string; token?: string; title: string}> = [
-      {expectType: 'access_denied', hint: /HF_TOKEN/, spec: 'test-org/does-not-exist', title: 'missing repo, anonymous'},
-      {expectType: 'model_not_found', hint: /spelling/, spec: 'test-org/does-not-exist', title: 'missing repo, with a token', token: TOKENS.other},
+      {
+        expectType: 'access_denied',
+        hint: /HF_TOKEN/,
+        spec: 'test-org/does-not-exist',
+        title: 'missing repo, anonymous',
+      },
+      {
+        expectType: 'model_not_found',
+        hint: /spelling/,
+        spec: 'test-org/does-not-exist',
+        title: 'missing repo, with a token',
+        token: TOKENS.other,
+      },
       {expectType: 'access_denied', hint: /HF_TOKEN/, spec: 'test-org/private-model', title: 'private repo, anonymous'},
-      {expectType: 'model_not_found', hint: /private/, spec: 'test-org/private-model', title: 'private repo, token without access', token: TOKENS.other},
+      {
+        expectType: 'model_not_found',
+        hint: /private/,
+        spec: 'test-org/private-model',
+        title: 'private repo, token without access',
+        token: TOKENS.other,
+      },
       {expectType: 'access_denied', hint: /terms/, spec: 'test-org/gated-model', title: 'gated repo, anonymous'},
-      {expectType: 'access_denied', hint: /terms/, spec: 'test-org/gated-model', title: 'gated repo, token not granted', token: TOKENS.other},
-      {expectType: 'access_denied', hint: /token/, spec: 'mlx-community/tiny-model', title: 'invalid token', token: 'hf_unknownToken'},
-      {expectType: 'revision_not_found', hint: /branch, tag or commit/, spec: 'mlx-community/tiny-model@no-such-branch', title: 'bad revision'},
+      {
+        expectType: 'access_denied',
+        hint: /terms/,
+        spec: 'test-org/gated-model',
+        title: 'gated repo, token not granted',
+        token: TOKENS.other,
+      },
+      {
+        expectType: 'access_denied',
+        hint: /token/,
+        spec: 'mlx-community/tiny-model',
+        title: 'invalid token',
+        token: 'hf_unknownToken',
+      },
+      {
+        expectType: 'revision_not_found',
+        hint: /branch, tag or commit/,
+        spec: 'mlx-community/tiny-model@no-such-branch',
+        title: 'bad revision',
+      },
       {expectType: 'ValidationError', hint: /org\/name/, spec: 'bad//name', title: 'invalid repo id'},
     ]
     for (const c of cases) {
@@ -175,7 +214,11 @@ describe('pull service against the test hub', function () {
     hub.faults.add({afterBytes: 1_000_000, kind: 'drop', path: 'extra/weights.safetensors'})
     const data = await pull('mlx-community/tiny-model')
     expect(data.download_status).to.equal('success')
-    const ranges = hub.requests.filter((r) => r.origin === 'cdn' && r.url.includes(repos.model.commits.get(main())!.files.get('extra/weights.safetensors')!.lfs!.sha256))
+    const ranges = hub.requests.filter(
+      (r) =>
+        r.origin === 'cdn' &&
+        r.url.includes(repos.model.commits.get(main())!.files.get('extra/weights.safetensors')!.lfs!.sha256),
+    )
     expect(ranges.map((r) => r.range)).to.have.length(2)
     expect(Number(/bytes=(\d+)-/.exec(ranges[1]!.range ?? '')?.[1])).to.be.at.least(900_000)
     expect(hub.bytesServed.get('extra/weights.safetensors')).to.be.lessThan(3_000_000 + 100_000)
@@ -219,7 +262,10 @@ describe('pull service against the test hub', function () {
   })
 
   it('retries 5xx and 429 with backoff', async () => {
-    hub.faults.add({kind: 'status', path: 'config.json', status: 503, times: 2}, {kind: 'status', path: 'notes.txt', retryAfter: 0, status: 429})
+    hub.faults.add(
+      {kind: 'status', path: 'config.json', status: 503, times: 2},
+      {kind: 'status', path: 'notes.txt', retryAfter: 0, status: 429},
+    )
     const data = await pull('mlx-community/tiny-model')
     expect(data.download_status).to.equal('success')
   })

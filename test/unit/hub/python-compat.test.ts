@@ -18,11 +18,17 @@ describe('test hub and cache compatibility with Python huggingface_hub', functio
     if (!hasPythonHub()) this.skip()
     repos = await standardRepos()
     // Pagination and gzip on: the Python client must cope with both, as with the real Hub.
-    hub = await startTestHub({gzipText: true, repos: [repos.model, repos.gated, repos.private], tokens: [TOKENS.other], treePageSize: 4})
+    hub = await startTestHub({
+      gzipText: true,
+      repos: [repos.model, repos.gated, repos.private],
+      tokens: [TOKENS.other],
+      treePageSize: 4,
+    })
   })
   after(async () => hub?.close())
 
-  const py = (code: string, cache: string, env: Record<string, string> = {}) => runPython(code, {HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache, ...env})
+  const py = (code: string, cache: string, env: Record<string, string> = {}) =>
+    runPython(code, {HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache, ...env})
 
   it('snapshot_download from the test hub succeeds, at main and at a tag', async () => {
     const cache = await mkdtemp(join(tmpdir(), 'mlxk-py-'))
@@ -87,18 +93,30 @@ print(snapshot_download('mlx-community/tiny-model', local_files_only=True).endsw
     )
     expect(check.stderr).to.equal('')
     const files = repos.model.commits.get(commit)!.files.size
-    expect(check.stdout.trim().split('\n')).to.deep.equal([`mlx-community/tiny-model ${commit} ${files} ['main']`, 'True'])
+    expect(check.stdout.trim().split('\n')).to.deep.equal([
+      `mlx-community/tiny-model ${commit} ${files} ['main']`,
+      'True',
+    ])
 
     const pythonCache = await mkdtemp(join(tmpdir(), 'mlxk-py-'))
-    await py(`from huggingface_hub import snapshot_download; snapshot_download('mlx-community/tiny-model')`, pythonCache)
-    const trees = (cache: string) => readFile(join(cache, 'models--mlx-community--tiny-model', 'trees', `${commit}.json`), 'utf8')
+    await py(
+      `from huggingface_hub import snapshot_download; snapshot_download('mlx-community/tiny-model')`,
+      pythonCache,
+    )
+    const trees = (cache: string) =>
+      readFile(join(cache, 'models--mlx-community--tiny-model', 'trees', `${commit}.json`), 'utf8')
     expect(await trees(mlxkCache)).to.equal(await trees(pythonCache))
   })
 
   it('Python refuses a snapshot mlxk left incomplete (the tree listing says what is missing)', async () => {
     const cache = await mkdtemp(join(tmpdir(), 'mlxk-ours-'))
     hub.faults.add({afterBytes: 100, kind: 'drop', path: 'extra/weights.safetensors', times: 5})
-    await pullModel({env: {HF_ENDPOINT: hub.url}, root: cache, spec: 'mlx-community/tiny-model', tuning: {maxRetries: 0}}).catch(() => null)
+    await pullModel({
+      env: {HF_ENDPOINT: hub.url},
+      root: cache,
+      spec: 'mlx-community/tiny-model',
+      tuning: {maxRetries: 0},
+    }).catch(() => null)
     hub.faults.clear()
     const result = await py(
       `from huggingface_hub import snapshot_download
