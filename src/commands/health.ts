@@ -8,7 +8,10 @@ import {checkHealth, type HealthData} from '../sdk/services/health.js'
 
 export default class Health extends MlxkCommand<HealthData> {
   static override args = {
-    model: Args.string({ignoreStdin: true, description: 'Check only this model (name, short name or name@revision).'}),
+    model: Args.string({
+      ignoreStdin: true,
+      description: 'Check only this model (name, short name, name@revision, or a model folder such as ./my-model).',
+    }),
   }
   static override description = `The report itself succeeds (status "success"), but the exit code is ${ExitCode.unhealthy} when any checked model is unhealthy, so scripts can gate on it.`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> Qwen3 --json']

@@ -142,3 +142,22 @@ describe('rm (built CLI)', () => {
     expect(existsSync(marked)).to.equal(true)
   })
 })
+
+describe('health of a model folder (workspace)', () => {
+  it('checks a plain folder with the same rules, and reports a broken one', async () => {
+    const {cpSync, mkdtempSync: mk, rmSync: rmf} = await import('node:fs')
+    const dir = join(mk(join(tmpdir(), 'mlxk-ws-')), 'ws')
+    cpSync(join(new URL('../fixtures/models/tiny-qwen2-bpe', import.meta.url).pathname), dir, {recursive: true})
+    const ok = await runMlxk(['health', dir, '--json'])
+    expect(ok.exitCode, ok.stderr).to.equal(0)
+    assertValidEnvelope(ok.json, 'health')
+    expect((ok.json!.data as {healthy: Array<{name: string; runtime_compatible: boolean}>}).healthy[0]).to.include({
+      name: dir,
+      runtime_compatible: true,
+    })
+    rmf(join(dir, 'model.safetensors'))
+    const broken = await runMlxk(['health', dir, '--json'])
+    expect(broken.exitCode).to.equal(3)
+    expect((broken.json!.data as {unhealthy: Array<{code: string}>}).unhealthy[0]!.code).to.equal('weights_missing')
+  })
+})

@@ -20,8 +20,8 @@ const HEX = /^[0-9a-f]+$/i
  */
 
 /**
- * What the scan saw of a snapshot, handed to the first `listSnapshotFiles` of that snapshot so it need not
- * read the same directories and stat the same blobs again. Used once, then dropped: a later listing reads afresh.
+ * What the scan saw of a snapshot, handed to the describe step that follows at once (`listSnapshotFilesSync` with
+ * `reuseScan`) so it need not read the same directories and stat the same blobs again. Used once, then dropped.
  */
 interface ScanView {
   /** Sizes of the regular files in the model's `blobs/`, by name. */
@@ -40,6 +40,18 @@ function child(dir: string, name: string): string {
   return dir.endsWith(sep) ? dir + name : dir + sep + name
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/
+
+/**
+ * `compareCodePoints` with the same sign, minus its cost: it spreads both strings into arrays on every call, and
+ * sorting a thousand names makes tens of thousands of calls. Without surrogate pairs, UTF-16 order is code-point
+ * order, so plain `<` gives the same answer.
+ */
+function byCodePoints(a: string, b: string): number {
+  if (SURROGATE.test(a) || SURROGATE.test(b)) return compareCodePoints(a, b)
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
 function entries(dir: string): Dirent[] {
   try {
     return readdirSync(dir, {withFileTypes: true})
@@ -56,25 +68,43 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/** A `models--*` entry of the cache root, before its directory is read. */
+export interface ModelDirEntry {
+  dirName: string
+  /** readdir saw a real directory; a link may point anywhere (or nowhere), so it is checked when scanned. */
+  isDirectory: boolean
+  /** HF id, e.g. `org/name` (mechanical conversion of the directory name). */
+  name: string
+}
+
+/**
+ * The cache's `models--*` entries in the order `scanCache` returns models (by name, then directory name), from
+ * the root directory alone. With `scanModelDir` a caller can scan and use one model at a time, so a listing
+ * holds what the scan saw of one model rather than of all of them.
+ */
+export function listModelDirs(root: string): ModelDirEntry[] {
+  return entries(root)
+    .filter((entry) => entry.name.startsWith(MODEL_PREFIX) && (entry.isDirectory() || entry.isSymbolicLink()))
+    .map((entry) => ({dirName: entry.name, isDirectory: entry.isDirectory(), name: dirNameToRepoId(entry.name)}))
+    .sort((a, b) => byCodePoints(a.name, b.name) || byCodePoints(a.dirName, b.dirName))
+}
+
+/** The model behind one entry of `listModelDirs`, or null when it is not a directory or cannot be read. */
+export function scanModelDir(root: string, entry: ModelDirEntry): CachedModel | null {
+  try {
+    return scanModelSync(root, entry.dirName, entry.isDirectory)
+  } catch {
+    return null
+  }
+}
+
 /**
  * Every `models--*` directory of the cache, sorted by name. A missing cache is an empty list; a model that cannot
  * be read is skipped rather than failing the whole listing. Only directory metadata is read, never file contents
  * (refs aside), so this stays fast with thousands of models.
  */
 export async function scanCache(root: string): Promise<CachedModel[]> {
-  const models: CachedModel[] = []
-  for (const entry of entries(root)) {
-    if (!entry.name.startsWith(MODEL_PREFIX) || !(entry.isDirectory() || entry.isSymbolicLink())) continue
-    try {
-      // A real directory needs no stat; a link may point anywhere (or nowhere), so scanModelSync checks it.
-      const model = scanModelSync(root, entry.name, entry.isDirectory())
-      if (model) models.push(model)
-    } catch {
-      // An unreadable model is left out rather than failing the listing.
-    }
-  }
-
-  return models.sort((a, b) => compareCodePoints(a.name, b.name) || compareCodePoints(a.dirName, b.dirName))
+  return listModelDirs(root).flatMap((entry) => scanModelDir(root, entry) ?? [])
 }
 
 /** One model directory, or null when `<root>/<dirName>` is not a directory. */
@@ -96,7 +126,7 @@ function scanModelSync(root: string, dirName: string, knownDirectory: boolean): 
   for (const [ref, commit] of Object.entries(refs)) refsByCommit.set(commit, [...(refsByCommit.get(commit) ?? []), ref])
   const snapshots = snapshotDirs.map((snapshot) => ({
     ...snapshot,
-    refs: (refsByCommit.get(snapshot.commit) ?? []).sort(compareCodePoints),
+    refs: (refsByCommit.get(snapshot.commit) ?? []).sort(byCodePoints),
   }))
   for (const snapshot of snapshots) scanViews.set(snapshot, {blobSizes: blobs.sizes, dirs})
   return {
@@ -113,7 +143,7 @@ function scanModelSync(root: string, dirName: string, knownDirectory: boolean): 
 /** `refs/main`, `refs/v1.0`, `refs/pr/1` → `{main, v1.0, pr/1}`, each holding a commit sha. */
 function readRefs(refsDir: string, prefix = ''): Record<string, string> {
   const refs: Record<string, string> = {}
-  for (const entry of entries(refsDir).sort((a, b) => compareCodePoints(a.name, b.name))) {
+  for (const entry of entries(refsDir).sort((a, b) => byCodePoints(a.name, b.name))) {
     const name = prefix + entry.name
     const path = child(refsDir, entry.name)
     if (entry.isDirectory()) {
@@ -145,7 +175,7 @@ function readSnapshotDirs(snapshotsDir: string, list: readonly Dirent[]): Omit<S
     }
   }
 
-  return found.sort((a, b) => compareCodePoints(a.commit, b.commit))
+  return found.sort((a, b) => byCodePoints(a.commit, b.commit))
 }
 
 function readBlobs(blobsDir: string): {bytes: number; incomplete: IncompleteBlob[]; sizes: Map<string, number>} {
@@ -168,7 +198,7 @@ function readBlobs(blobsDir: string): {bytes: number; incomplete: IncompleteBlob
     if (match) incomplete.push({etag: match[1] as string, name: entry.name, size})
   }
 
-  return {bytes, incomplete: incomplete.sort((a, b) => compareCodePoints(a.name, b.name)), sizes}
+  return {bytes, incomplete: incomplete.sort((a, b) => byCodePoints(a.name, b.name)), sizes}
 }
 
 /**
@@ -204,9 +234,17 @@ export async function listSnapshotFiles(snapshot: Pick<Snapshot, 'dir'>): Promis
   return listSnapshotFilesSync(snapshot)
 }
 
-/** `listSnapshotFiles` without the promise, for callers that describe many models in a row. */
-export function listSnapshotFilesSync(snapshot: Pick<Snapshot, 'dir'>): SnapshotFile[] {
-  const view = scanViews.get(snapshot)
+/**
+ * `listSnapshotFiles` without the promise, for callers that describe many models in a row. With `reuseScan`, a
+ * snapshot straight from `scanModel`/`scanModelDir` is listed from the directory entries and blob sizes that scan
+ * just read (once; a second listing reads afresh). Only for a scan made a moment ago: files added or blobs removed
+ * since are not seen.
+ */
+export function listSnapshotFilesSync(
+  snapshot: Pick<Snapshot, 'dir'>,
+  options: {reuseScan?: boolean} = {},
+): SnapshotFile[] {
+  const view = options.reuseScan ? scanViews.get(snapshot) : undefined
   scanViews.delete(snapshot)
   const root = resolve(snapshot.dir)
   const blobsDir = join(dirname(dirname(root)), 'blobs')
@@ -227,7 +265,7 @@ export function listSnapshotFilesSync(snapshot: Pick<Snapshot, 'dir'>): Snapshot
   }
 
   walk(root, '')
-  return files.sort((a, b) => compareCodePoints(a.path, b.path))
+  return files.sort((a, b) => byCodePoints(a.path, b.path))
 }
 
 function describeLink(

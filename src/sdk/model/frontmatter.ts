@@ -15,12 +15,12 @@ const LIST_KEYS = new Set(['base_model', 'tags'])
  * the README does not open with a `---` block.
  */
 export function parseFrontMatter(text: string): FrontMatter | null {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/)
-  if (lines[0]?.trim() !== '---') return null
+  const lines = linesOf(text.replace(/^\uFEFF/, ''))
+  if (lines.next().value?.trim() !== '---') return null
 
   const values = new Map<string, string[]>()
   let listKey: null | string = null
-  for (const line of lines.slice(1)) {
+  for (const line of lines) {
     const trimmed = line.trim()
     if (trimmed === '---' || trimmed === '...') break
     if (trimmed === '' || trimmed.startsWith('#')) continue
@@ -60,6 +60,24 @@ export function parseFrontMatter(text: string): FrontMatter | null {
     libraryName: values.get('library_name')?.[0] ?? null,
     pipelineTag: values.get('pipeline_tag')?.[0] ?? null,
     tags: values.get('tags') ?? [],
+  }
+}
+
+/**
+ * The lines of `text` as `split(/\r?\n/)` gives them, one at a time: the front-matter is the head of a README
+ * that may run to hundreds of kilobytes, and splitting all of it only to read the head is wasted work.
+ */
+function* linesOf(text: string): Generator<string, void, undefined> {
+  let start = 0
+  while (start <= text.length) {
+    const end = text.indexOf('\n', start)
+    if (end === -1) {
+      yield text.slice(start)
+      return
+    }
+
+    yield text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end)
+    start = end + 1
   }
 }
 

@@ -51,7 +51,8 @@ export async function describeModel(
   const trees = existsSync(join(model.dir, 'trees', `${snapshot.commit}.json`))
     ? await readTreesJson(model.dir, snapshot.commit)
     : null
-  const files = listSnapshotFilesSync(snapshot)
+  // Every caller scanned the model just before (list and health one model at a time), so the scan's view is fresh.
+  const files = listSnapshotFilesSync(snapshot, {reuseScan: true})
   // One reader for inspection and health, so config.json, README.md and the rest are read once.
   const reader = new SnapshotReader(files)
   const inspection = inspectSnapshotSync({dir: snapshot.dir, files, name: model.name, reader})

@@ -1,8 +1,9 @@
-import {scanCache} from '../cache/scan.js'
+import {listModelDirs, scanModelDir} from '../cache/scan.js'
 import {isMlxkError} from '../errors.js'
 import {describeModel, type ModelDescription} from './describe-model.js'
 import {mapLimit} from './map-limit.js'
 import {resolveSpec} from './resolve-spec.js'
+import {describeWorkspace, isWorkspaceSpec, type RunTarget} from './run-preflight.js'
 import {supportedModelTypes} from './supported.js'
 
 export interface HealthEntry {
@@ -26,25 +27,33 @@ export interface HealthData {
 }
 
 /**
- * Integrity of every cached model, or of the one `pattern` resolves to (`name@rev` checks that revision).
- * A pattern that matches nothing is an empty, successful report, as upstream; an ambiguous one is an error.
+ * Integrity of every cached model, or of the one `pattern` resolves to (`name@rev` checks that revision), or
+ * of a model folder (`./workspace`). A pattern that matches nothing is an empty, successful report, as
+ * upstream; an ambiguous one is an error.
  */
 export async function checkHealth(options: {pattern?: string; root: string}): Promise<HealthData> {
   const supported = supportedModelTypes()
-  let descriptions: ModelDescription[]
-  if (options.pattern) {
+  let entries: HealthEntry[]
+  if (options.pattern && isWorkspaceSpec(options.pattern)) {
+    entries = [workspaceEntry(await describeWorkspace({spec: options.pattern, supported}))]
+  } else if (options.pattern) {
     try {
       const resolved = await resolveSpec(options.root, options.pattern)
-      descriptions = [await describeModel(resolved.model, {snapshot: resolved.snapshot, supported})]
+      entries = [entryOf(await describeModel(resolved.model, {snapshot: resolved.snapshot, supported}))]
     } catch (error) {
-      if (isMlxkError(error) && error.type === 'model_not_found') descriptions = []
+      if (isMlxkError(error) && error.type === 'model_not_found') entries = []
       else throw error
     }
   } else {
-    descriptions = await mapLimit(await scanCache(options.root), 16, (m) => describeModel(m, {supported}))
+    // Each model is scanned just before it is described, and only its entry kept, so a large cache is never
+    // held in memory as scanned directories and parsed configs all at once.
+    const found = await mapLimit(listModelDirs(options.root), 16, async (d) => {
+      const cached = scanModelDir(options.root, d)
+      return cached ? entryOf(await describeModel(cached, {supported})) : null
+    })
+    entries = found.filter((e): e is HealthEntry => e !== null)
   }
 
-  const entries = descriptions.map((d) => entryOf(d))
   const healthy = entries.filter((e) => e.status === 'healthy')
   const unhealthy = entries.filter((e) => e.status === 'unhealthy')
   return {
@@ -65,5 +74,18 @@ function entryOf(d: ModelDescription): HealthEntry {
     runtime_compatible: d.object.runtime_compatible,
     runtime_reason: d.health.healthy ? d.runtime.reason : null,
     status: d.health.healthy ? 'healthy' : 'unhealthy',
+  }
+}
+
+function workspaceEntry(target: RunTarget): HealthEntry {
+  return {
+    code: target.health.code,
+    hash: null,
+    name: target.name,
+    partial_download: null,
+    reason: target.health.reason,
+    runtime_compatible: target.health.healthy && target.runtime.compatible,
+    runtime_reason: target.health.healthy ? target.runtime.reason : null,
+    status: target.health.healthy ? 'healthy' : 'unhealthy',
   }
 }

@@ -1,4 +1,4 @@
-import {scanCache} from '../cache/scan.js'
+import {listModelDirs, scanModelDir} from '../cache/scan.js'
 import type {ModelObject} from '../model/model-object.js'
 import {describeModel} from './describe-model.js'
 import {type Filter, matchesFilter, type SortSpec, sortModels} from './list-filter.js'
@@ -24,9 +24,14 @@ export interface ListData {
 export async function listModels(options: ListOptions): Promise<ListData> {
   const supported = supportedModelTypes()
   const pattern = options.pattern?.toLowerCase()
-  const cached = (await scanCache(options.root)).filter((m) => !pattern || m.name.toLowerCase().includes(pattern))
-  let models = (await mapLimit(cached, 16, async (m) => (await describeModel(m, {supported})).object)).filter((m) =>
-    (options.filters ?? []).every((f) => matchesFilter(m, f)),
+  const dirs = listModelDirs(options.root).filter((d) => !pattern || d.name.toLowerCase().includes(pattern))
+  // Each model is scanned just before it is described, not all up front, so only the few in flight are held.
+  const described = await mapLimit(dirs, 16, async (d) => {
+    const cached = scanModelDir(options.root, d)
+    return cached ? (await describeModel(cached, {supported})).object : null
+  })
+  let models = described.filter(
+    (m): m is ModelObject => m !== null && (options.filters ?? []).every((f) => matchesFilter(m, f)),
   )
   models = sortModels(models, options.sort ?? {descending: false, key: 'name'})
   if (options.limit !== undefined) models = models.slice(0, options.limit)

@@ -3,9 +3,12 @@ import {chmod, mkdir, readlink, rm, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {
+  listModelDirs,
   listSnapshotFiles,
+  listSnapshotFilesSync,
   scanCache,
   scanModel,
+  scanModelDir,
   selectSnapshot,
   snapshotSizeBytes,
 } from '../../../src/sdk/cache/scan.js'
@@ -71,6 +74,30 @@ describe('cache/scan', () => {
       const scanned = await scanCache(root)
       expect(scanned).to.have.length(1000)
       expect(Date.now() - started).to.be.below(5000)
+    })
+  })
+
+  describe('listModelDirs and scanModelDir', () => {
+    it('give the models of scanCache, in its order, one at a time', async () => {
+      const root = await buildCache([
+        {repoId: 'zeta/m', revisions: [{files: {'a.txt': 'a'}}]},
+        {repoId: 'Alpha/m', revisions: [{files: {'a.txt': 'a'}}]},
+        {repoId: 'alpha/m--x', revisions: [{files: {'a.txt': 'a'}}]},
+      ])
+      await writeFile(join(root, 'models--a-file'), '')
+      await symlink(join(root, 'nowhere'), join(root, 'models--dangling--link'))
+      await symlink(modelDirOf(root, 'zeta/m'), join(root, 'models--linked--m'))
+      const dirs = listModelDirs(root)
+      expect(dirs.map((d) => [d.name, d.isDirectory])).to.deep.equal([
+        ['Alpha/m', true],
+        ['alpha/m/x', true],
+        ['dangling/link', false],
+        ['linked/m', false],
+        ['zeta/m', true],
+      ])
+      const one = dirs.flatMap((d) => scanModelDir(root, d) ?? [])
+      expect(one.map((m) => m.name)).to.deep.equal(['Alpha/m', 'alpha/m/x', 'linked/m', 'zeta/m'])
+      expect(one).to.deep.equal(await scanCache(root))
     })
   })
 
@@ -185,6 +212,45 @@ describe('cache/scan', () => {
       const files = await listSnapshotFiles(model.snapshots[0]!)
       expect(files.find((f) => f.path === 'gone.bin')).to.include({blob: 'gone', dangling: true, size: 0})
       expect(files.find((f) => f.path === 'outside.txt')).to.include({blob: null, dangling: false, size: 4})
+    })
+
+    it('lists the same files from the scan it follows as from disk, and reads afresh unless asked', async () => {
+      const root = await buildCache([
+        {
+          repoId: 'org/m',
+          revisions: [
+            {files: {'a/deep/x.json': '{}', 'b.txt': 'bb', 'model.safetensors': {size: 32}}},
+            {files: {'c.txt': 'c'}, plainFiles: true},
+          ],
+        },
+      ])
+      const dir = modelDirOf(root, 'org/m')
+      const snapshotDir = join(dir, 'snapshots', fixtureCommit('org/m', 0))
+      await symlink(join(dir, 'blobs', 'absent'), join(snapshotDir, 'gone.bin'))
+      await symlink('../../blobs/../blobs/extra', join(snapshotDir, 'odd.txt'))
+      await writeFile(join(dir, 'blobs', 'extra'), 'xyz')
+      await symlink(tempCacheRoot(), join(snapshotDir, 'a-dir-link'))
+      const model = (await scanModel(root, 'models--org--m')) as CachedModel
+      const fromDisk = model.snapshots.map((s) => listSnapshotFilesSync({dir: s.dir}))
+      expect(fromDisk[0]!.map((f) => [f.path, f.blob !== null, f.dangling, f.size])).to.deep.equal([
+        ['a/deep/x.json', true, false, 2],
+        ['b.txt', true, false, 2],
+        ['gone.bin', true, true, 0],
+        ['model.safetensors', true, false, 32],
+        ['odd.txt', true, false, 3],
+      ])
+      expect(fromDisk[0]!.find((f) => f.path === 'odd.txt')?.blob).to.equal('extra')
+      expect(model.snapshots.map((s) => listSnapshotFilesSync(s, {reuseScan: true}))).to.deep.equal(fromDisk)
+
+      // The view is what the scan saw, used by the first listing only; any other listing reads the directory.
+      const paths = (files: readonly {path: string}[]) => files.map((f) => f.path)
+      const again = (await scanModel(root, 'models--org--m')) as CachedModel
+      const fresh = (await scanModel(root, 'models--org--m')) as CachedModel
+      await writeFile(join(snapshotDir, 'new.txt'), 'new')
+      expect(paths(listSnapshotFilesSync(again.snapshots[0]!, {reuseScan: true}))).to.not.include('new.txt')
+      expect(paths(listSnapshotFilesSync(again.snapshots[0]!, {reuseScan: true}))).to.include('new.txt')
+      expect(paths(await listSnapshotFiles(fresh.snapshots[0]!))).to.include('new.txt')
+      expect(paths(listSnapshotFilesSync(fresh.snapshots[0]!, {reuseScan: true}))).to.include('new.txt')
     })
 
     it('returns [] for a missing snapshot directory', async () => {
