@@ -1,7 +1,7 @@
 // Build: compile the root CLI and every plugin, then regenerate each oclif.manifest.json.
 // A stale manifest at the same version silently hides new commands, so the build always rewrites it.
 import {execFileSync} from 'node:child_process'
-import {existsSync, readdirSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
@@ -23,4 +23,15 @@ for (const dir of packages) run(bin('tsc'), ['-p', join(dir, 'tsconfig.json')], 
 const register = join(root, 'bin', 'register-sdk.js')
 for (const dir of packages) {
   execFileSync(process.execPath, ['--import', register, bin('oclif'), 'manifest'], {cwd: dir, stdio: 'inherit'})
+  sortManifest(join(dir, 'oclif.manifest.json'))
+}
+
+// oclif writes commands in the order its loader finished them, which varies between runs; sorted, a fresh
+// manifest is byte-identical to the committed one unless a command really changed.
+function sortManifest(file) {
+  const manifest = JSON.parse(readFileSync(file, 'utf8'))
+  manifest.commands = Object.fromEntries(
+    Object.entries(manifest.commands).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  )
+  writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n')
 }
