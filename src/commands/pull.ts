@@ -36,28 +36,17 @@ export default class Pull extends MlxkCommand<PullData> {
   async run(): Promise<PullData> {
     const {args, flags} = await this.parse(Pull)
     const progress = await createPullProgress({enabled: !this.jsonEnabled() && process.stderr.isTTY === true})
-    const controller = new AbortController()
-    const onSignal = () => controller.abort()
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    let ok = false
-    try {
-      const data = await pullModel({
+    const data = await this.interruptible(progress, (signal) =>
+      pullModel({
         dryRun: flags['dry-run'],
         ...(flags.exclude ? {exclude: flags.exclude} : {}),
         ...(flags.include ? {include: flags.include} : {}),
         onEvent: (event) => progress.onEvent(event),
         root: cacheRoot(),
-        signal: controller.signal,
+        signal,
         spec: args.model,
-      })
-      ok = true
-      await progress.stop(true)
-      return this.output(data, renderPull)
-    } finally {
-      if (!ok) await progress.stop(false)
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    }
+      }),
+    )
+    return this.output(data, renderPull)
   }
 }

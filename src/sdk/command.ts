@@ -63,6 +63,30 @@ export abstract class MlxkCommand<T extends object> extends Command {
     if (!alphaStatus(key).enabled) throw alphaRefusal(key, this.commandName)
   }
 
+  /**
+   * Runs a long operation with a progress display: SIGINT/SIGTERM abort it through the signal, so it can keep
+   * what it has (partial downloads, uploaded objects) and end with `interrupted`; the display stops either way.
+   */
+  protected async interruptible<R>(
+    progress: {stop(ok: boolean): Promise<void>},
+    work: (signal: AbortSignal) => Promise<R>,
+  ): Promise<R> {
+    const controller = new AbortController()
+    const onSignal = () => controller.abort()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    let ok = false
+    try {
+      const result = await work(controller.signal)
+      ok = true
+      return result
+    } finally {
+      await progress.stop(ok)
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+
   override logJson(json: unknown): void {
     process.stdout.write(formatEnvelope(json as Envelope))
   }

@@ -1,7 +1,7 @@
 import {listModelDirs, scanModelDir} from '../cache/scan.js'
 import {isMlxkError} from '../errors.js'
 import {describeModel, type ModelDescription} from './describe-model.js'
-import {mapLimit} from './map-limit.js'
+import {mapLimit} from '../cache/order.js'
 import {resolveSpec} from './resolve-spec.js'
 import {describeWorkspace, isWorkspaceSpec, type RunTarget} from './run-preflight.js'
 import {supportedModelTypes} from './supported.js'

@@ -2,7 +2,7 @@ import {listModelDirs, scanModelDir} from '../cache/scan.js'
 import type {ModelObject} from '../model/model-object.js'
 import {describeModel} from './describe-model.js'
 import {type Filter, matchesFilter, type SortSpec, sortModels} from './list-filter.js'
-import {mapLimit} from './map-limit.js'
+import {mapLimit} from '../cache/order.js'
 import {supportedModelTypes} from './supported.js'
 
 export interface ListOptions {

@@ -46,29 +46,18 @@ every file, so changes can be detected later. Use the workspace wherever a model
       import('mlxk/sdk/progress/pull-progress'),
     ])
     const progress = await createPullProgress({enabled: !this.jsonEnabled() && process.stderr.isTTY === true})
-    const controller = new AbortController()
-    const onSignal = () => controller.abort()
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    let ok = false
-    try {
-      const spec = flags.branch && !args.model.includes('@') ? `${args.model}@${flags.branch}` : args.model
-      const data = await cloneModel({
+    const spec = flags.branch && !args.model.includes('@') ? `${args.model}@${flags.branch}` : args.model
+    const data = await this.interruptible(progress, (signal) =>
+      cloneModel({
         healthCheck: flags['health-check'],
         mlxkVersion: this.config.version,
         onPullEvent: (event) => progress.onEvent(event),
         root: cacheRoot(),
-        signal: controller.signal,
+        signal,
         spec,
         ...(args.target_dir === undefined ? {} : {target: args.target_dir}),
-      })
-      ok = true
-      await progress.stop(true)
-      return this.output(data, (d) => renderClone(d, {quiet: flags.quiet}))
-    } finally {
-      if (!ok) await progress.stop(false)
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    }
+      }),
+    )
+    return this.output(data, (d) => renderClone(d, {quiet: flags.quiet}))
   }
 }

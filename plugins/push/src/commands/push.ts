@@ -53,13 +53,8 @@ in the folder. Authenticates with HF_TOKEN (or the token \`hf auth login\` store
       import('../progress.js'),
     ])
     const progress = await createPushProgress({enabled: !this.jsonEnabled() && process.stderr.isTTY === true})
-    const controller = new AbortController()
-    const onSignal = () => controller.abort()
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    let ok = false
-    try {
-      const data = await pushWorkspace({
+    const data = await this.interruptible(progress, (signal) =>
+      pushWorkspace({
         branch: flags.branch,
         checkOnly: flags['check-only'],
         commitMessage: flags.commit,
@@ -68,15 +63,9 @@ in the folder. Authenticates with HF_TOKEN (or the token \`hf auth login\` store
         dryRun: flags['dry-run'],
         onEvent: (event) => progress.onEvent(event),
         repoId: args.repo,
-        signal: controller.signal,
-      })
-      ok = true
-      await progress.stop(true)
-      return this.output(data, (d) => renderPush(d, {verbose: flags.verbose}))
-    } finally {
-      if (!ok) await progress.stop(false)
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    }
+        signal,
+      }),
+    )
+    return this.output(data, (d) => renderPush(d, {verbose: flags.verbose}))
   }
 }
