@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from . import PROTOCOL_VERSION, __version__
+from .batching import Batcher
 from .errors import WorkerError, bad_request
 from .generation import Generation
 from .generation_params import parse_generate
@@ -36,6 +37,7 @@ class Worker:
         self.conn = conn
         self.models: dict[str, LoadedModel] = {}
         self.generations: dict[str, Generation] = {}
+        self.batcher = Batcher()
         self.running = True
         self.step_delay = float(os.environ.get("MLXK_RUNTIME_STEP_DELAY_S", "0") or 0)
         self._supported: set[str] | None = None
@@ -203,8 +205,9 @@ class Worker:
         self.generations.pop(gen_id, None)
 
     def _step_generations(self) -> None:
+        self.batcher.advance(self.generations)
         for gen_id, gen in list(self.generations.items()):
-            if gen_id not in self.generations:
+            if gen_id not in self.generations or not self.batcher.ready(gen):
                 continue
             try:
                 events = gen.step()
