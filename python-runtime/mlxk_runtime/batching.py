@@ -3,7 +3,8 @@
 A batched generation keeps its own `Generation` object (stop strings, reasoning split, budget, usage and timing);
 only its token source changes: a `_Slot` stands in for the `stream_generate` iterator and yields the same kind of
 responses (text from a per-request detokenizer, token, generation_tokens, finish_reason), so `Generation.step`
-runs unchanged. A lone generation, and one whose parameters a batch cannot honour (a seed, a repetition penalty),
+runs unchanged. A lone generation, and one whose parameters a batch cannot honour (a seed, logits processors such
+as penalties or logit_bias, logprobs),
 keeps the un-batched `stream_generate` path.
 """
 
@@ -35,8 +36,10 @@ class _Response:
 def batchable(gen: Generation) -> bool:
     """Whether a batch can honour this request's parameters exactly."""
     p = gen.params
-    # A seed needs the global random state to itself; a repetition penalty needs the exact token history.
-    return p.seed is None and p.repetition_penalty == 1.0
+    # A seed needs the global random state to itself; logits processors (repetition, presence and frequency
+    # penalties, logit_bias) need the exact token history and a per-request hook; logprobs need the full
+    # distribution of each step. The batch provides none of these.
+    return p.seed is None and not p.logits_processor_args() and not p.logprobs
 
 
 def _model_batchable(loaded: LoadedModel) -> bool:

@@ -20,8 +20,26 @@ class GenerateParams:
     top_k: int = 0
     min_p: float = 0.0
     repetition_penalty: float = 1.0
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    logit_bias: dict[int, float] = field(default_factory=dict)
     seed: int | None = None
     stop: list[str] = field(default_factory=list)
+    logprobs: bool = False
+    top_logprobs: int = 0
+
+    def logits_processor_args(self) -> dict[str, Any]:
+        """Keyword arguments for `make_logits_processors`; empty when no processor applies."""
+        args: dict[str, Any] = {}
+        if self.repetition_penalty != 1.0:
+            args["repetition_penalty"] = self.repetition_penalty
+        if self.presence_penalty != 0.0:
+            args["presence_penalty"] = self.presence_penalty
+        if self.frequency_penalty != 0.0:
+            args["frequency_penalty"] = self.frequency_penalty
+        if self.logit_bias:
+            args["logit_bias"] = dict(self.logit_bias)
+        return args
 
 
 def _number(req: dict[str, Any], key: str, default: float, lo: float, hi: float, lo_open: bool = False) -> float:
@@ -44,6 +62,24 @@ def _integer(req: dict[str, Any], key: str, minimum: int) -> int | None:
     if value < minimum:
         raise bad_request(f"{key} must be >= {minimum}")
     return value
+
+
+def _logit_bias(value: Any) -> dict[int, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad_request("logit_bias must be an object mapping token ids to numbers")
+    out: dict[int, float] = {}
+    for key, bias in value.items():
+        if not isinstance(key, str) or not key.isdigit():
+            raise bad_request(f"logit_bias key must be a token id: {key!r}")
+        if isinstance(bias, bool) or not isinstance(bias, int | float):
+            raise bad_request("logit_bias values must be numbers")
+        if bias < -100 or bias > 100:
+            raise bad_request(f"logit_bias value out of range: {bias}")
+        if bias != 0:
+            out[int(key)] = float(bias)
+    return out
 
 
 def _content_text(content: Any) -> str:
@@ -94,6 +130,14 @@ def parse_generate(req: dict[str, Any]) -> GenerateParams:
     seed = req.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise bad_request("seed must be an integer")
+    logprobs = req.get("logprobs", False)
+    if logprobs is None:
+        logprobs = False
+    if not isinstance(logprobs, bool):
+        raise bad_request("logprobs must be a boolean")
+    top_logprobs = _integer(req, "top_logprobs", 0) or 0
+    if top_logprobs > 20:
+        raise bad_request(f"top_logprobs out of range: {top_logprobs}")
     return GenerateParams(
         model_id=model_id,
         messages=messages,
@@ -105,6 +149,11 @@ def parse_generate(req: dict[str, Any]) -> GenerateParams:
         top_k=_integer(req, "top_k", 0) or 0,
         min_p=_number(req, "min_p", 0.0, 0.0, 1.0),
         repetition_penalty=_number(req, "repetition_penalty", 1.0, 0.0, 100.0, lo_open=True),
+        presence_penalty=_number(req, "presence_penalty", 0.0, -2.0, 2.0),
+        frequency_penalty=_number(req, "frequency_penalty", 0.0, -2.0, 2.0),
+        logit_bias=_logit_bias(req.get("logit_bias")),
         seed=seed,
         stop=[s for s in stop if s],
+        logprobs=logprobs,
+        top_logprobs=top_logprobs if logprobs else 0,
     )
