@@ -37,7 +37,9 @@ mlxk('show', models[0], '--files')
 const run = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'run', '--help'], {env, stdio: 'ignore'})
 if (run.status === 0) {
   env.MLXK_ALPHA = 'all'
-  mlxk('run', models[0], 'Hello', '--max-tokens', '40')
+  // The tiny models only know what they were trained on (test/fixtures/models/expected.json); greedy, they answer it.
+  mlxk('run', 'tiny-qwen2-bpe', 'What is the capital of France?', '--temperature', '0')
+  mlxk('run', 'tiny-llama-spm', 'Describe the café.', '--temperature', '0', '--json')
 }
 
 console.log(`\nTry it yourself: HF_HUB_CACHE=${hub} scripts/with-node24.sh bin/run.js list`)

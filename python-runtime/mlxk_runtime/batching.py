@@ -4,8 +4,7 @@ A batched generation keeps its own `Generation` object (stop strings, reasoning 
 only its token source changes: a `_Slot` stands in for the `stream_generate` iterator and yields the same kind of
 responses (text from a per-request detokenizer, token, generation_tokens, finish_reason), so `Generation.step`
 runs unchanged. A lone generation, and one whose parameters a batch cannot honour (a seed, logits processors such
-as penalties or logit_bias, logprobs),
-keeps the un-batched `stream_generate` path.
+as penalties or logit_bias, logprobs), keeps the un-batched `stream_generate` path.
 """
 
 from __future__ import annotations

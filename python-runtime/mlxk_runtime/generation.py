@@ -62,7 +62,13 @@ class Generation:
         starts_in_reasoning = loaded.is_reasoning and prompt_opens_reasoning(prompt_text)
         self.splitter = ReasoningSplitter(THINK_START, THINK_END, starts_in_reasoning) if loaded.is_reasoning else None
         self.stops = StopStringScanner(params.stop)
+        vocab = getattr(getattr(loaded.model, "args", None), "vocab_size", None)
+        if isinstance(vocab, int):
+            bad = [t for t in params.logit_bias if t >= vocab]
+            if bad:
+                raise WorkerError("bad_request", f"logit_bias token id out of range (vocab size {vocab}): {bad[0]}")
         self.completion_tokens = 0
+        self._pending_logprobs: list[dict[str, Any]] = []
         self.first_token_at: float | None = None
         self.finished = False
         self._stream: Iterator[Any] | None = None
@@ -89,9 +95,8 @@ class Generation:
         sampler = make_sampler(
             temp=p.temperature, top_p=p.top_p if p.top_p < 1.0 else 0.0, min_p=p.min_p, top_k=p.top_k
         )
-        processors = (
-            make_logits_processors(repetition_penalty=p.repetition_penalty) if p.repetition_penalty != 1.0 else None
-        )
+        processor_args = p.logits_processor_args()
+        processors = make_logits_processors(**processor_args) if processor_args else None
         return stream_generate(
             self.loaded.model,
             self.loaded.tokenizer,
@@ -111,6 +116,41 @@ class Generation:
         events = self._text_events(self.stops.flush())
         if self.splitter:
             events += [{"event": "token", "text": t, "channel": c} for c, t in self.splitter.flush() if t]
+        return self._attach_logprobs(events)
+
+    def _token_text(self, token: int) -> str:
+        return str(self.loaded.tokenizer.decode([token]))
+
+    def _record_logprobs(self, response: Any) -> None:
+        """Queues the logprob entry of a sampled token (not the EOS that ends the generation)."""
+        if not self.params.logprobs or response.finish_reason == "stop" or response.logprobs is None:
+            return
+        import mlx.core as mx
+
+        logprobs = response.logprobs.astype(mx.float32).reshape(-1)
+        token = int(response.token)
+        entry: dict[str, Any] = {
+            "token_id": token,
+            "token": self._token_text(token),
+            "logprob": float(logprobs[token].item()),
+            "top_logprobs": [],
+        }
+        k = self.params.top_logprobs
+        if k > 0:
+            k = min(k, logprobs.shape[0])
+            top = mx.argpartition(-logprobs, kth=k - 1)[:k]
+            values = logprobs[top].tolist()
+            pairs = sorted(zip(top.tolist(), values, strict=True), key=lambda tv: -tv[1])
+            entry["top_logprobs"] = [
+                {"token_id": int(t), "token": self._token_text(int(t)), "logprob": float(v)} for t, v in pairs
+            ]
+        self._pending_logprobs.append(entry)
+
+    def _attach_logprobs(self, events: list[Event]) -> list[Event]:
+        """The first token event carries every entry queued since the last one that carried entries."""
+        if self.params.logprobs and events and self._pending_logprobs:
+            events[0]["logprobs"] = self._pending_logprobs
+            self._pending_logprobs = []
         return events
 
     def _done(self, finish_reason: str, stop: dict[str, Any] | None) -> Event:
@@ -144,13 +184,16 @@ class Generation:
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
         self.completion_tokens = response.generation_tokens
+        self._record_logprobs(response)
         released, match = self.stops.feed(response.text)
         events = self._text_events(released)
         if match is not None:
             self.close()
             if self.splitter:
                 events += [{"event": "token", "text": t, "channel": c} for c, t in self.splitter.flush() if t]
+            events = self._attach_logprobs(events)
             return events + [self._done("stop", {"type": "string", "string": match.stop_string})]
+        events = self._attach_logprobs(events)
         if response.finish_reason is not None:
             events += self._flush_events()
             if response.finish_reason == "stop":
