@@ -14,7 +14,8 @@ MESSAGES = EXPECTED[MODEL]["cases"][0]["messages"]
 
 
 def generate(worker: WorkerClient, **params: Any) -> list[dict[str, Any]]:
-    events = worker.events(worker.send("generate", model_id=MODEL, messages=MESSAGES, max_tokens=24, **params))
+    params.setdefault("max_tokens", 24)
+    events = worker.events(worker.send("generate", model_id=MODEL, messages=MESSAGES, **params))
     assert events[-1]["event"] == "done", events[-1]
     return events
 
@@ -35,18 +36,26 @@ def test_logit_bias_changes_the_first_token(worker: WorkerClient) -> None:
 def test_positive_logit_bias_forces_a_token(worker: WorkerClient) -> None:
     forced = first_token_id(worker) + 1
     events = generate(worker, logit_bias={str(forced): 100}, logprobs=True, max_tokens=3)
-    ids = [lp["token_id"] for e in events if e["event"] == "token" for lp in e.get("logprobs", [])]
+    ids = [lp["token_id"] for lp in entries_of(events)]
     assert ids and all(i == forced for i in ids)
+
+
+def entries_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [lp for e in events if e["event"] == "token" for lp in e.get("logprobs", [])]
 
 
 @pytest.mark.parametrize("param", ["presence_penalty", "frequency_penalty"])
 def test_penalties_are_applied(worker: WorkerClient, param: str) -> None:
-    plain = generate(worker, max_tokens=64)
-    penalised = generate(worker, max_tokens=64, **{param: 2.0})
-    rewarded = generate(worker, max_tokens=64, **{param: -2.0})
-    assert penalised[-1]["event"] == rewarded[-1]["event"] == "done"
-    # A strong penalty either way changes greedy output of a tiny model on a repetitive answer.
-    assert text_of(penalised) != text_of(plain) or text_of(rewarded) != text_of(plain)
+    # The tiny model is too confident for a penalty to flip its greedy answer, but logprobs are taken after the
+    # logits processors, so a penalty on tokens already in the context shows in them.
+    plain = entries_of(generate(worker, logprobs=True, max_tokens=8))
+    penalised = entries_of(generate(worker, logprobs=True, max_tokens=8, **{param: 2.0}))
+    n = min(len(plain), len(penalised))
+    assert n > 0
+    same_prefix = [i for i in range(n) if plain[i]["token_id"] == penalised[i]["token_id"]]
+    assert same_prefix
+    # A positive penalty lowers the probability of some already seen token that is still chosen.
+    assert any(penalised[i]["logprob"] < plain[i]["logprob"] - 1e-4 for i in same_prefix)
 
 
 def test_zero_penalties_and_empty_bias_are_no_ops(worker: WorkerClient) -> None:
@@ -79,7 +88,7 @@ def test_greedy_logprobs_are_the_max_and_not_positive(worker: WorkerClient) -> N
     events = generate(worker, logprobs=True, top_logprobs=3)
     plain = generate(worker)
     assert text_of(events) == text_of(plain)
-    entries = [lp for e in events if e["event"] == "token" for lp in e.get("logprobs", [])]
+    entries = entries_of(events)
     assert entries
     for entry in entries:
         assert entry["logprob"] <= 0 and math.isfinite(entry["logprob"])
@@ -96,3 +105,24 @@ def test_greedy_logprobs_are_the_max_and_not_positive(worker: WorkerClient) -> N
 def test_without_logprobs_events_are_unchanged(worker: WorkerClient) -> None:
     events = generate(worker)
     assert all("logprobs" not in e for e in events)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({}, True),
+        ({"presence_penalty": 0, "frequency_penalty": 0, "logit_bias": {}, "logprobs": False}, True),
+        ({"presence_penalty": 0.5}, False),
+        ({"frequency_penalty": -1}, False),
+        ({"logit_bias": {"3": 1}}, False),
+        ({"logprobs": True}, False),
+    ],
+)
+def test_processors_and_logprobs_keep_the_unbatched_path(extra: dict[str, Any], expected: bool) -> None:
+    from types import SimpleNamespace
+
+    from mlxk_runtime.batching import batchable
+    from mlxk_runtime.generation_params import parse_generate
+
+    params = parse_generate({"model_id": MODEL, "prompt": "x", **extra})
+    assert batchable(SimpleNamespace(params=params)) is expected  # type: ignore[arg-type]

@@ -329,8 +329,12 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
         'unsupported_parameter',
         'response_format',
       )
-      await expectError(await chat({logprobs: true, messages}), 400, 'unsupported_parameter', 'logprobs')
-      await expectError(await chat({messages, presence_penalty: 0.5}), 400, 'unsupported_parameter', 'presence_penalty')
+      await expectError(
+        await postJson(`${server.url}/v1/completions`, {echo: true, logprobs: 1, model: BPE, prompt: 'a'}),
+        400,
+        'unsupported_parameter',
+        'logprobs',
+      )
       await expectError(
         await chat({messages: [{content: [{image_url: {url: 'data:'}, type: 'image_url'}], role: 'user'}]}),
         400,

@@ -20,14 +20,24 @@ export interface ChatMessage {
 export interface SamplingParams {
   /** Render with the tokenizer's chat template; defaults to true with `messages`, false with `prompt`. */
   chat_template?: boolean
+  /** OpenAI's additive penalty per occurrence of a token in the last 20 tokens; -2..2, 0 = off. */
+  frequency_penalty?: number
+  /** Token id (as a decimal string) → additive bias in -100..100. */
+  logit_bias?: Record<string, number>
+  /** Token events carry `logprobs` entries (§2.4). */
+  logprobs?: boolean
   /** Omitted or null: as much as fits in the context (§3.1). */
   max_tokens?: null | number
   min_p?: number
+  /** OpenAI's additive penalty for a token present in the last 20 tokens; -2..2, 0 = off. */
+  presence_penalty?: number
   repetition_penalty?: number
   seed?: null | number
   stop?: string[]
   temperature?: number
   top_k?: number
+  /** With `logprobs`: how many of the most likely alternatives each entry lists, 0..20. */
+  top_logprobs?: number
   top_p?: number
 }
 
@@ -135,11 +145,27 @@ export interface StartEvent {
 
 export type TokenChannel = 'content' | 'reasoning'
 
+/** One alternative in a logprobs entry. */
+export interface TopLogprob {
+  logprob: number
+  /** The token decoded on its own (may be U+FFFD for part of a multi-byte character). */
+  token: string
+  token_id: number
+}
+
+/** The log-probability of one sampled token, after logits processors (§2.4). */
+export interface TokenLogprob extends TopLogprob {
+  /** The `top_logprobs` most likely tokens, most likely first; empty when `top_logprobs` is 0. */
+  top_logprobs: TopLogprob[]
+}
+
 /** Never empty, always whole characters; may hold several tokens, so never count events as tokens. */
 export interface TokenEvent {
   channel: TokenChannel
   event: 'token'
   id: string
+  /** Only with `logprobs: true`: the entries of the tokens sampled since the last event that carried some. */
+  logprobs?: TokenLogprob[]
   text: string
 }
 

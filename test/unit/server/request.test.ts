@@ -49,18 +49,19 @@ describe('server: request validation, options and metrics', () => {
     const reject = (extra: Record<string, unknown>) =>
       errorOf(() => s.request.rejectUnsupportedChat(chat(extra) as never))
     expect(reject({n: 2})).to.include({code: 'unsupported_parameter', param: 'n'})
-    expect(reject({frequency_penalty: 1})).to.include({param: 'frequency_penalty'})
-    expect(reject({logit_bias: {1: 5}})).to.include({param: 'logit_bias'})
     expect(reject({tool_choice: {function: {name: 'f'}, type: 'function'}})).to.include({param: 'tool_choice'})
     expect(reject({messages: [{content: 'r', role: 'tool'}]})).to.include({param: 'messages[0]'})
-    expect(reject({top_logprobs: 2})).to.include({param: 'top_logprobs'})
+    expect(reject({top_logprobs: 2})).to.include({code: 'invalid_value', param: 'top_logprobs'})
     for (const ok of [
       {n: 1},
       {tools: []},
       {logprobs: false},
+      {logprobs: true, top_logprobs: 2},
       {response_format: {type: 'text'}},
       {presence_penalty: 0},
+      {frequency_penalty: 1, presence_penalty: -1.5},
       {logit_bias: {}},
+      {logit_bias: {1: 5}},
     ]) {
       s.request.rejectUnsupportedChat(chat(ok) as never)
     }
@@ -70,7 +71,46 @@ describe('server: request validation, options and metrics', () => {
     expect(completion({best_of: 2})).to.include({param: 'best_of'})
     expect(completion({suffix: 'end'})).to.include({param: 'suffix'})
     expect(completion({prompt: [1, 2, 3]})).to.include({param: 'prompt'})
-    expect(completion({logprobs: 1})).to.include({param: 'logprobs'})
+    expect(completion({echo: true, logprobs: 1})).to.include({param: 'logprobs'})
+    s.request.rejectUnsupportedCompletion({logprobs: 1, model: 'm', prompt: 'p'} as never)
+  })
+
+  it('passes penalties, logit_bias and logprobs to the runtime', () => {
+    const defaults = {temperature: 0, topP: 1}
+    const chat = s.request.chatParams(
+      {
+        frequency_penalty: 0.5,
+        logit_bias: {'42': -100},
+        logprobs: true,
+        messages: [{content: 'x', role: 'user'}],
+        model: 'm',
+        presence_penalty: 0,
+        top_logprobs: 3,
+      } as never,
+      'm',
+      64,
+      defaults,
+    )
+    expect(chat).to.include({frequency_penalty: 0.5, logprobs: true, top_logprobs: 3})
+    expect(chat).to.not.have.property('presence_penalty')
+    expect(chat.logit_bias).to.deep.equal({'42': -100})
+    const plain = s.request.chatParams(
+      {messages: [{content: 'x', role: 'user'}], model: 'm'} as never,
+      'm',
+      64,
+      defaults,
+    )
+    expect(plain).to.not.have.any.keys('logprobs', 'top_logprobs', 'logit_bias', 'frequency_penalty')
+    const completion = s.request.completionParams({logprobs: 2, model: 'm', prompt: 'p'} as never, 'm', 64, defaults)
+    expect(completion).to.include({logprobs: true, top_logprobs: 2})
+  })
+
+  it('checks logit_bias keys and values in the schema', () => {
+    const validator = new s.schemas.RequestValidator()
+    const chat = (logitBias: unknown) => ({logit_bias: logitBias, messages: [{role: 'user'}], model: 'm'})
+    validator.check('chat', chat({'7': 100, '8': -100}))
+    expect(errorOf(() => validator.check('chat', chat({abc: 1})))).to.include({status: 400})
+    expect(errorOf(() => validator.check('chat', chat({'7': 101})))).to.include({status: 400})
   })
 
   it('maps developer to system and joins text parts', () => {

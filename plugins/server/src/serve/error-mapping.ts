@@ -38,6 +38,9 @@ export function toApiError(error: unknown, context: {model?: string; inputParam?
     return new ApiError(400, contextMessage(error.details), {code: type, param: context.inputParam ?? 'messages'})
   }
 
+  // The schemas check the request first; what only the runtime can check (a logit_bias token id beyond the
+  // vocabulary) comes back as its bad_request.
+  if (type === 'bad_request') return new ApiError(400, error.message, {code: 'invalid_value'})
   if (RUNTIME_GONE.has(type)) {
     // The worker's stderr tail is for the operator's log, not for API clients.
     return unavailable(`The model runtime is unavailable (${type}); retry the request`, type, 1)

@@ -1,3 +1,5 @@
+import type {TokenLogprob} from 'mlxk/sdk/runtime/index'
+
 import type {ApiError} from '../api-error.js'
 import type {ServableModel} from '../models/catalog.js'
 
@@ -29,8 +31,29 @@ export interface ChatMessageOut {
   role: 'assistant'
 }
 
+/** One token in OpenAI's chat logprobs (`choices[].logprobs.content[]`). */
+export interface ChatTokenLogprob {
+  bytes: number[]
+  logprob: number
+  token: string
+  top_logprobs: {bytes: number[]; logprob: number; token: string}[]
+}
+
+export interface ChatLogprobs {
+  content: ChatTokenLogprob[]
+  refusal: null
+}
+
+/** The legacy completions shape: parallel arrays, `top_logprobs` as token → logprob maps. */
+export interface TextLogprobs {
+  text_offset: number[]
+  token_logprobs: number[]
+  tokens: string[]
+  top_logprobs: Record<string, number>[]
+}
+
 export interface ChatCompletion {
-  choices: {finish_reason: OpenAiFinishReason; index: 0; logprobs: null; message: ChatMessageOut}[]
+  choices: {finish_reason: OpenAiFinishReason; index: 0; logprobs: ChatLogprobs | null; message: ChatMessageOut}[]
   created: number
   id: string
   model: string
@@ -46,7 +69,7 @@ export interface ChatDelta {
 }
 
 export interface ChatChunk {
-  choices: {delta: ChatDelta; finish_reason: null | OpenAiFinishReason; index: 0; logprobs: null}[]
+  choices: {delta: ChatDelta; finish_reason: null | OpenAiFinishReason; index: 0; logprobs: ChatLogprobs | null}[]
   created: number
   id: string
   model: string
@@ -56,7 +79,7 @@ export interface ChatChunk {
 }
 
 export interface TextCompletion {
-  choices: {finish_reason: null | OpenAiFinishReason; index: 0; logprobs: null; text: string}[]
+  choices: {finish_reason: null | OpenAiFinishReason; index: 0; logprobs: null | TextLogprobs; text: string}[]
   created: number
   id: string
   model: string
@@ -98,16 +121,50 @@ export function presentUsage(usage: {completion_tokens: number; prompt_tokens: n
   }
 }
 
+const utf8 = new TextEncoder()
+
+/** Runtime logprob entries in OpenAI's chat shape; `bytes` are the UTF-8 of the decoded token text. */
+export function presentChatLogprobs(entries: TokenLogprob[]): ChatLogprobs {
+  return {
+    content: entries.map((e) => ({
+      bytes: [...utf8.encode(e.token)],
+      logprob: e.logprob,
+      token: e.token,
+      top_logprobs: e.top_logprobs.map((t) => ({bytes: [...utf8.encode(t.token)], logprob: t.logprob, token: t.token})),
+    })),
+    refusal: null,
+  }
+}
+
+/**
+ * Runtime logprob entries in the legacy completions shape. `text_offset` counts UTF-16 code units from the start
+ * of the returned text (`start`: where this piece begins), following the decoded token texts.
+ */
+export function presentTextLogprobs(entries: TokenLogprob[], start = 0): TextLogprobs {
+  const out: TextLogprobs = {text_offset: [], token_logprobs: [], tokens: [], top_logprobs: []}
+  let offset = start
+  for (const e of entries) {
+    out.tokens.push(e.token)
+    out.token_logprobs.push(e.logprob)
+    out.text_offset.push(offset)
+    out.top_logprobs.push(Object.fromEntries(e.top_logprobs.map((t) => [t.token, t.logprob])))
+    offset += e.token.length
+  }
+
+  return out
+}
+
 export function presentChatCompletion(
   meta: ResponseMeta,
   text: {content: string; reasoning: null | string},
   finish: OpenAiFinishReason,
   usage: OpenAiUsage,
+  logprobs: ChatLogprobs | null = null,
 ): ChatCompletion {
   const message: ChatMessageOut = {content: text.content, role: 'assistant'}
   if (text.reasoning !== null) message.reasoning_content = text.reasoning
   return {
-    choices: [{finish_reason: finish, index: 0, logprobs: null, message}],
+    choices: [{finish_reason: finish, index: 0, logprobs, message}],
     created: meta.created,
     id: meta.id,
     model: meta.model,
@@ -121,9 +178,10 @@ export function presentChatChunk(
   meta: ResponseMeta,
   delta: ChatDelta,
   finish: null | OpenAiFinishReason = null,
+  logprobs: ChatLogprobs | null = null,
 ): ChatChunk {
   const chunk: ChatChunk = {
-    choices: [{delta, finish_reason: finish, index: 0, logprobs: null}],
+    choices: [{delta, finish_reason: finish, index: 0, logprobs}],
     created: meta.created,
     id: meta.id,
     model: meta.model,
@@ -144,9 +202,10 @@ export function presentTextCompletion(
   text: string,
   finish: null | OpenAiFinishReason,
   usage?: OpenAiUsage,
+  logprobs: null | TextLogprobs = null,
 ): TextCompletion {
   const out: TextCompletion = {
-    choices: [{finish_reason: finish, index: 0, logprobs: null, text}],
+    choices: [{finish_reason: finish, index: 0, logprobs, text}],
     created: meta.created,
     id: meta.id,
     model: meta.model,

@@ -1,6 +1,6 @@
 import type {ChatMessage, GenerateParams, SamplingParams} from 'mlxk/sdk/runtime/index'
 
-import {unsupported} from '../api-error.js'
+import {badRequest, unsupported} from '../api-error.js'
 
 /** The request fields mlxk reads, as the schemas in `schemas/openai/` have already checked them. */
 export interface SamplingFields {
@@ -64,19 +64,10 @@ export interface SamplingDefaults {
 
 /**
  * Rejects what would change the output and is not implemented (decisions.md, Server). Explicit defaults
- * (`n: 1`, `tools: []`, `presence_penalty: 0`, `logprobs: false`) pass: they ask for nothing different.
+ * (`n: 1`, `tools: []`) pass: they ask for nothing different.
  */
 export function rejectUnsupportedCommon(body: SamplingFields): void {
   if ((body.n ?? 1) !== 1) throw unsupported('n', 'Only n=1 is supported: the server generates one choice per request')
-  for (const param of ['presence_penalty', 'frequency_penalty'] as const) {
-    if ((body[param] ?? 0) !== 0) {
-      throw unsupported(param, `${param} is not supported by the MLX runtime yet; omit it or send 0`)
-    }
-  }
-
-  if (body.logit_bias && Object.keys(body.logit_bias).length > 0) {
-    throw unsupported('logit_bias', 'logit_bias is not supported; omit it or send {}')
-  }
 }
 
 export function rejectUnsupportedChat(body: ChatRequest): void {
@@ -106,8 +97,10 @@ export function rejectUnsupportedChat(body: ChatRequest): void {
     )
   }
 
-  if (body.logprobs === true) throw unsupported('logprobs', 'logprobs are not supported yet; omit it or send false')
-  if ((body.top_logprobs ?? 0) > 0) throw unsupported('top_logprobs', 'top_logprobs are not supported yet')
+  if ((body.top_logprobs ?? 0) > 0 && body.logprobs !== true) {
+    throw badRequest('top_logprobs needs logprobs: true', 'top_logprobs')
+  }
+
   if (body.modalities?.some((m) => m !== 'text')) throw unsupported('modalities', 'Only text output is supported')
   if (body.audio) throw unsupported('audio', 'Audio output is not supported')
   for (const [i, message] of body.messages.entries()) {
@@ -132,10 +125,9 @@ export function rejectUnsupportedCompletion(body: CompletionRequest): void {
   rejectUnsupportedCommon(body)
   if ((body.best_of ?? 1) !== 1) throw unsupported('best_of', 'Only best_of=1 is supported')
   if (body.suffix) throw unsupported('suffix', 'suffix (insertion) is not supported')
-  if (body.logprobs !== undefined && body.logprobs !== null) {
-    throw unsupported('logprobs', 'logprobs are not supported yet; omit it or send null')
+  if (body.echo && body.logprobs !== undefined && body.logprobs !== null) {
+    throw unsupported('logprobs', 'logprobs with echo (logprobs of the prompt tokens) are not supported')
   }
-
   if (Array.isArray(body.prompt)) {
     if (body.prompt.length !== 1 || typeof body.prompt[0] !== 'string') {
       throw unsupported(
@@ -183,6 +175,12 @@ export function samplingParams(
     params.repetition_penalty = body.repetition_penalty
   }
 
+  for (const key of ['presence_penalty', 'frequency_penalty'] as const) {
+    const value = body[key]
+    if (value !== undefined && value !== null && value !== 0) params[key] = value
+  }
+
+  if (body.logit_bias && Object.keys(body.logit_bias).length > 0) params.logit_bias = body.logit_bias
   if (body.seed !== undefined && body.seed !== null) params.seed = body.seed
   const stop = typeof body.stop === 'string' ? [body.stop] : (body.stop ?? [])
   if (stop.length > 0) params.stop = stop
@@ -195,7 +193,17 @@ export function chatParams(
   contextLength: number,
   defaults: SamplingDefaults,
 ): GenerateParams {
-  return {...samplingParams(body, contextLength, defaults), messages: chatMessages(body), model_id: modelId}
+  const params: GenerateParams = {
+    ...samplingParams(body, contextLength, defaults),
+    messages: chatMessages(body),
+    model_id: modelId,
+  }
+  if (body.logprobs === true) {
+    params.logprobs = true
+    params.top_logprobs = body.top_logprobs ?? 0
+  }
+
+  return params
 }
 
 export function completionParams(
@@ -204,5 +212,16 @@ export function completionParams(
   contextLength: number,
   defaults: SamplingDefaults,
 ): GenerateParams {
-  return {...samplingParams(body, contextLength, defaults), model_id: modelId, prompt: promptText(body)}
+  const params: GenerateParams = {
+    ...samplingParams(body, contextLength, defaults),
+    model_id: modelId,
+    prompt: promptText(body),
+  }
+  // Legacy completions: `logprobs: N` asks for the sampled token's logprob plus the N most likely.
+  if (body.logprobs !== undefined && body.logprobs !== null) {
+    params.logprobs = true
+    params.top_logprobs = body.logprobs
+  }
+
+  return params
 }

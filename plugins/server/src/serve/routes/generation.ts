@@ -125,7 +125,9 @@ async function* pieces(started: Started): AsyncGenerator<Piece, DoneEvent, undef
     if (event.event !== 'token') continue
     const marker = event.channel === channel ? '' : event.channel === 'reasoning' ? '<think>' : '</think>'
     channel = event.channel
-    yield {channel: event.channel, raw: marker + event.text, text: event.text}
+    const piece: Piece = {channel: event.channel, raw: marker + event.text, text: event.text}
+    if (event.logprobs) piece.logprobs = event.logprobs
+    yield piece
   }
 }
 
@@ -139,7 +141,7 @@ async function respondOnce<B extends SamplingFields>(
   reasoningModel: boolean,
   signal: AbortSignal,
 ): Promise<void> {
-  const out: Collected = {content: '', raw: '', reasoning: reasoningModel ? '' : null}
+  const out: Collected = {content: '', logprobs: [], raw: '', reasoning: reasoningModel ? '' : null}
   const walk = pieces(started)
   let firstAt: number | undefined
   for (;;) {
@@ -155,7 +157,10 @@ async function respondOnce<B extends SamplingFields>(
     firstAt ??= Date.now()
     const piece = next.value
     out.raw += piece.raw
-    if (piece.channel === 'reasoning' && out.reasoning !== null) out.reasoning += piece.text
+    // Chat reports logprobs of the content only (OpenAI's shape has no place for reasoning tokens).
+    const reasoning = piece.channel === 'reasoning' && out.reasoning !== null
+    if (piece.logprobs && (flavor.kind === 'completion' || !reasoning)) out.logprobs.push(...piece.logprobs)
+    if (reasoning) out.reasoning += piece.text
     else out.content += piece.text
   }
 }
@@ -177,6 +182,7 @@ async function streamOut<B extends SamplingFields>(
   try {
     for (const chunk of flavor.streamHead(meta, body)) await sse.send(chunk)
     const walk = pieces(started)
+    let offset = 0
     for (;;) {
       const next = await walk.next()
       if (next.done) {
@@ -190,7 +196,8 @@ async function streamOut<B extends SamplingFields>(
       }
 
       firstAt ??= Date.now()
-      await sse.send(flavor.streamToken(meta, next.value))
+      await sse.send(flavor.streamToken(meta, body, next.value, offset))
+      offset += next.value.raw.length
     }
   } catch (error) {
     // Headers are out: the failure travels as one SSE error event, then the stream ends (no [DONE]).
