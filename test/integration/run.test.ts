@@ -124,6 +124,23 @@ describe('mlxk run (one-shot, real runtime)', function () {
     expect(data.usage.completion_tokens).to.equal(3)
   })
 
+  it('takes OpenAI-style penalties within -2..2, and refuses values outside as a usage error', async () => {
+    const ok = await run([
+      'tiny-qwen2-bpe',
+      'What is the capital of France?',
+      ...GREEDY,
+      '--presence-penalty',
+      '0.5',
+      '--frequency-penalty',
+      '0.5',
+      '--json',
+    ])
+    expect(ok.exitCode, ok.stderr).to.equal(0)
+    expect((ok.json!.data as unknown as RunJson).finish_reason).to.be.oneOf(['stop', 'length'])
+    const bad = await run(['tiny-qwen2-bpe', 'hi', '--presence-penalty', '3', '--json'])
+    expect(bad.exitCode).to.equal(2)
+  })
+
   it('reads the prompt from a pipe, and with `-` puts the instruction after the piped text', async () => {
     const piped = await run(['tiny-llama-spm', ...GREEDY], {input: 'What is the capital of France?\n'})
     expect(piped.exitCode, piped.stderr).to.equal(0)

@@ -7,8 +7,10 @@ export const DEFAULT_TOP_P = 0.9
 /** The sampling flags as parsed. */
 export interface SamplingFlags {
   'chat-template': boolean
+  'frequency-penalty'?: number
   'max-tokens'?: number
   'min-p'?: number
+  'presence-penalty'?: number
   'repetition-penalty'?: number
   seed?: number
   stop?: string[]
@@ -24,7 +26,9 @@ export function samplingParams(flags: SamplingFlags): SamplingParams {
     top_p: flags['top-p'] ?? DEFAULT_TOP_P,
   }
   if (flags['max-tokens'] !== undefined) params.max_tokens = flags['max-tokens']
+  if (flags['frequency-penalty'] !== undefined) params.frequency_penalty = flags['frequency-penalty']
   if (flags['min-p'] !== undefined) params.min_p = flags['min-p']
+  if (flags['presence-penalty'] !== undefined) params.presence_penalty = flags['presence-penalty']
   if (flags['repetition-penalty'] !== undefined) params.repetition_penalty = flags['repetition-penalty']
   if (flags.seed !== undefined) params.seed = flags.seed
   if (flags['top-k'] !== undefined) params.top_k = flags['top-k']

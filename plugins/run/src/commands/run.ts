@@ -52,12 +52,22 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
       description:
         'Render the prompt with the model’s chat template; --no-chat-template sends the raw text (one-shot only).',
     }),
+    'frequency-penalty': decimalFlag({
+      description: 'Subtract this times the count of each token among the last 20 (OpenAI semantics; 0 = off).',
+      max: 2,
+      min: -2,
+    }),
     'hide-reasoning': Flags.boolean({description: 'Never print the model’s reasoning.', exclusive: ['show-reasoning']}),
     'max-tokens': Flags.integer({
       description: 'Most tokens to generate per answer. Default: as many as fit in the context.',
       min: 1,
     }),
     'min-p': decimalFlag({description: 'Min-p sampling (0 = off).', max: 1, min: 0}),
+    'presence-penalty': decimalFlag({
+      description: 'Subtract this from every token already among the last 20 (OpenAI semantics; 0 = off).',
+      max: 2,
+      min: -2,
+    }),
     'repetition-penalty': decimalFlag({
       description: 'Penalty for tokens among the last 20 (1 = off, the default).',
       min: 0,
