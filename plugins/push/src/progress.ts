@@ -1,4 +1,5 @@
 import {progressLine, RateMeter} from 'mlxk/sdk/progress/rate'
+import {type StderrRow, stderrRowRunner} from 'mlxk/sdk/progress/stderr-rows'
 import {formatSize} from 'mlxk/sdk/render/format'
 import type {PushEvent} from 'mlxk/sdk/services/push'
 
@@ -7,12 +8,9 @@ export interface PushProgress {
   stop(ok: boolean): Promise<void>
 }
 
-interface Row {
+interface Row extends StderrRow {
   done: number
-  finish?: (error?: Error) => void
-  label: string
   meter: RateMeter
-  setTitle?: (text: string) => void
   total: number | null
 }
 
@@ -25,8 +23,7 @@ const NOOP: PushProgress = {onEvent() {}, stop: async () => {}}
  */
 export async function createPushProgress(options: {enabled: boolean}): Promise<PushProgress> {
   if (!options.enabled) return NOOP
-  const {Listr, ListrLogger, ProcessOutput} = await import('listr2')
-  const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
+  const runRows = await stderrRowRunner()
   let rows: Row[] = []
   let running: Promise<unknown> = Promise.resolve()
   let timer: NodeJS.Timeout | null = null
@@ -52,25 +49,7 @@ export async function createPushProgress(options: {enabled: boolean}): Promise<P
 
   const startStage = (stage: Row[]) => {
     rows = stage
-    const listr = new Listr(
-      stage.map((row) => ({
-        task: (_ctx: unknown, wrapper: {title: string}) =>
-          new Promise<void>((resolve, reject) => {
-            row.setTitle = (text) => (wrapper.title = text)
-            row.finish = (error) => (error ? reject(error) : resolve())
-            row.setTitle(title(row))
-          }),
-        title: row.label,
-      })),
-      {
-        concurrent: true,
-        exitOnError: false,
-        fallbackRendererOptions: {logger},
-        registerSignalListeners: false,
-        rendererOptions: {collapseErrors: true, logger},
-      },
-    )
-    running = listr.run().catch(() => {})
+    running = runRows(stage, title)
     timer = setInterval(refresh, 200)
   }
 

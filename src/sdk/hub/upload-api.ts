@@ -1,7 +1,7 @@
 import type {CommitOperation, CommitOutput, CommitProgressEvent} from '@huggingface/hub'
 
 import {sameOrigin} from './endpoint.js'
-import type {HubFailure} from './hub-errors.js'
+import {HubCallError} from './hub-api.js'
 
 /**
  * The write side of the Hub (create repo, create branch, commit with LFS uploads) through @huggingface/hub, with
@@ -17,15 +17,9 @@ export interface UploadApiParams {
   repoId: string
 }
 
-/** A refused or failed write, with what the Hub said. */
-export class UploadCallError extends Error {
-  readonly failure: HubFailure
-
-  constructor(message: string, failure: HubFailure, options?: {cause?: unknown}) {
-    super(message, options)
-    this.name = 'UploadCallError'
-    this.failure = failure
-  }
+/** A refused or failed write, with what the Hub said; a subclass so push can tell writes from reads. */
+export class UploadCallError extends HubCallError {
+  override readonly name = 'UploadCallError'
 }
 
 interface ProgressHint {

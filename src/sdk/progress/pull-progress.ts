@@ -1,6 +1,7 @@
 import {formatSize} from '../render/format.js'
 import type {PullEvent} from '../services/pull.js'
 import {progressLine, RateMeter} from './rate.js'
+import {type StderrRow, stderrRowRunner} from './stderr-rows.js'
 
 export interface PullProgress {
   onEvent(event: PullEvent): void
@@ -8,14 +9,11 @@ export interface PullProgress {
   stop(ok: boolean): Promise<void>
 }
 
-interface Row {
+interface Row extends StderrRow {
   complete?: boolean
   done: number
-  finish?: (error?: Error) => void
   meter: RateMeter
-  path: string
   size: number
-  title?: (text: string) => void
 }
 
 const NOOP: PullProgress = {onEvent() {}, stop: async () => {}}
@@ -26,49 +24,31 @@ const NOOP: PullProgress = {onEvent() {}, stop: async () => {}}
  */
 export async function createPullProgress(options: {enabled: boolean}): Promise<PullProgress> {
   if (!options.enabled) return NOOP
-  const {Listr, ListrLogger, ProcessOutput} = await import('listr2')
+  const runRows = await stderrRowRunner()
   const rows = new Map<string, Row>()
-  const total: Row = {done: 0, meter: new RateMeter(), path: 'Total', size: 0}
-  let listr: {run(): Promise<unknown>} | null = null
+  const total: Row = {done: 0, label: 'Total', meter: new RateMeter(), size: 0}
   let running: Promise<unknown> = Promise.resolve()
   let timer: NodeJS.Timeout | null = null
 
   const refresh = () => {
     for (const row of [...rows.values(), total]) {
-      row.title?.(
+      row.setTitle?.(
         row.complete
-          ? `${row.path}  ${formatSize(row.size)}`
-          : `${row.path}  ${progressLine(row.done, row.size, row.meter.rate())}`,
+          ? `${row.label}  ${formatSize(row.size)}`
+          : `${row.label}  ${progressLine(row.done, row.size, row.meter.rate())}`,
       )
     }
   }
 
   const start = (event: Extract<PullEvent, {type: 'plan'}>) => {
-    const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
     for (const file of event.files) {
       total.size += file.size
       total.done += file.reusedBytes
       if (file.reusedBytes < file.size)
-        rows.set(file.path, {done: file.reusedBytes, meter: new RateMeter(), path: file.path, size: file.size})
+        rows.set(file.path, {done: file.reusedBytes, label: file.path, meter: new RateMeter(), size: file.size})
     }
 
-    const task = (row: Row) => ({
-      task: (_ctx: unknown, wrapper: {title: string}) =>
-        new Promise<void>((resolve, reject) => {
-          row.title = (text) => (wrapper.title = text)
-          row.finish = (error) => (error ? reject(error) : resolve())
-          row.title(`${row.path}  ${progressLine(row.done, row.size, 0)}`)
-        }),
-      title: row.path,
-    })
-    listr = new Listr([...[...rows.values()].map(task), task(total)], {
-      concurrent: true,
-      exitOnError: false,
-      fallbackRendererOptions: {logger},
-      registerSignalListeners: false,
-      rendererOptions: {collapseErrors: true, logger},
-    })
-    running = listr.run().catch(() => {})
+    running = runRows([...rows.values(), total], (row) => `${row.label}  ${progressLine(row.done, row.size, 0)}`)
     timer = setInterval(refresh, 200)
   }
 
@@ -93,7 +73,7 @@ export async function createPullProgress(options: {enabled: boolean}): Promise<P
           row.finish?.()
         }
       } else if (event.type === 'waiting_for_lock')
-        rows.get(event.path)?.title?.(`${event.path}  waiting for another download of this file`)
+        rows.get(event.path)?.setTitle?.(`${event.path}  waiting for another download of this file`)
     },
     async stop(ok) {
       if (timer) clearInterval(timer)
