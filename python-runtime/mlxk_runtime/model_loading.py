@@ -10,6 +10,7 @@ from typing import Any
 
 from .errors import WorkerError
 from .model_checks import context_length, read_json, read_model_config, unsafe_reasons
+from .sharding import ShardPlan
 
 # Chat end-of-turn markers that should end generation when the vocabulary has them as one token.
 END_MARKERS = (
@@ -52,6 +53,7 @@ class LoadedModel:
             "eos_token_ids": self.eos_token_ids,
             "is_reasoning": self.is_reasoning,
             "already_loaded": already_loaded,
+            **self.extra,
         }
 
 
@@ -111,7 +113,8 @@ def detect_reasoning(tokenizer: Any) -> bool:
     return vocab_has or THINK_START in template
 
 
-def load_model(model_path_str: str, model_id: str, supported: set[str]) -> LoadedModel:
+def check_model_dir(model_path_str: str, supported: set[str]) -> tuple[Path, dict[str, Any], str]:
+    """The safety and format checks that run before anything of the model is loaded."""
     model_path = Path(model_path_str).expanduser().resolve()
     config = read_model_config(model_path)
     reasons = unsafe_reasons(model_path, config)
@@ -133,17 +136,27 @@ def load_model(model_path_str: str, model_id: str, supported: set[str]) -> Loade
         )
     if not any(model_path.glob("*.safetensors")):
         raise WorkerError("model_load_failed", "no *.safetensors weights found", model_path=str(model_path))
+    return model_path, config, model_type
 
+
+def load_model(
+    model_path_str: str, model_id: str, supported: set[str], sharded: tuple[Any, ShardPlan] | None = None
+) -> LoadedModel:
+    """Loads the model whole, or with `sharded=(group, plan)` this rank's shard of it (every rank calls this)."""
+    model_path, config, model_type = check_model_dir(model_path_str, supported)
     import mlx.core as mx
     from mlx_lm.utils import load as mlx_load
 
     started = time.perf_counter()
     try:
-        model, tokenizer = mlx_load(
-            str(model_path),
-            tokenizer_config={"trust_remote_code": False},
-            trust_remote_code=False,
-        )
+        if sharded is None:
+            model, tokenizer = mlx_load(
+                str(model_path),
+                tokenizer_config={"trust_remote_code": False},
+                trust_remote_code=False,
+            )
+        else:
+            model, tokenizer = load_shard(model_path, *sharded)
         try:
             generation_config = read_json(model_path / "generation_config.json") or {}
         except ValueError:
@@ -168,4 +181,20 @@ def load_model(model_path_str: str, model_id: str, supported: set[str]) -> Loade
         is_reasoning=detect_reasoning(tokenizer),
         load_time_s=load_time,
         memory_bytes=memory,
+        extra={"sharding": sharded[1].describe()} if sharded is not None else {},
+    )
+
+
+def load_shard(model_path: Path, group: Any, plan: ShardPlan) -> tuple[Any, Any]:
+    """This rank's part of the model through mlx-lm's own `sharded_load`, split the way `plan` says."""
+    from mlx_lm.utils import sharded_load
+
+    tensor = group if plan.mode == "tensor" else None
+    pipeline = group if plan.mode == "pipeline" else None
+    return sharded_load(
+        str(model_path),
+        pipeline_group=pipeline,
+        tensor_group=tensor,
+        tokenizer_config={"trust_remote_code": False},
+        trust_remote_code=False,
     )

@@ -17,7 +17,9 @@ from .batching import Batcher
 from .errors import WorkerError, bad_request
 from .generation import Generation
 from .generation_params import parse_generate
-from .model_loading import LoadedModel, load_model, supported_model_types
+from .lockstep import GroupLost, Lockstep
+from .model_loading import LoadedModel, check_model_dir, load_model, supported_model_types
+from .sharding import MODES, plan_sharding
 from .transport import Connection
 
 log = logging.getLogger("mlxk_runtime")
@@ -33,8 +35,15 @@ def watch_parent(original_ppid: int) -> None:
 
 
 class Worker:
-    def __init__(self, conn: Connection) -> None:
+    """The worker loop. In a distributed group every rank runs one; only rank 0 has a connection (`conn`)."""
+
+    def __init__(self, conn: Connection | None, lockstep: Lockstep | None = None, sharding: str = "auto") -> None:
         self.conn = conn
+        self.lockstep = lockstep
+        self.sharding = sharding
+        self.topology: dict[str, Any] | None = None
+        # In lockstep, events wait here until the group confirms the step that produced them.
+        self._held: list[dict[str, Any]] | None = None
         self.models: dict[str, LoadedModel] = {}
         self.generations: dict[str, Generation] = {}
         self.batcher = Batcher()
@@ -49,31 +58,67 @@ class Worker:
         return self._supported
 
     def emit(self, request_id: str | None, event: dict[str, Any]) -> None:
-        self.conn.send({"id": request_id, **event})
+        if self.conn is None:
+            return
+        message = {"id": request_id, **event}
+        if self._held is not None:
+            self._held.append(message)
+        else:
+            self.conn.send(message)
 
     def emit_error(self, request_id: str | None, error: WorkerError) -> None:
         self.emit(request_id, {"event": "error", "error": error.payload()})
 
     def run(self) -> None:
-        self.emit(
-            None, {"event": "hello", "protocol": PROTOCOL_VERSION, "pid": os.getpid(), "runtime_version": __version__}
-        )
-        while self.running:
-            self._drain_inbox(block=not self.generations)
-            self._step_generations()
+        hello: dict[str, Any] = {
+            "event": "hello",
+            "protocol": PROTOCOL_VERSION,
+            "pid": os.getpid(),
+            "runtime_version": __version__,
+        }
+        if self.lockstep is not None:
+            import mlx.core as mx
 
-    def _drain_inbox(self, block: bool) -> None:
+            self.topology = self.lockstep.topology(self.lockstep.gather_hosts())
+            mx.random.seed(self.lockstep.share_seed())
+            hello["topology"] = self.topology
+        self.emit(None, hello)
+        while self.running:
+            if self.lockstep is None:
+                self._handle_all(self._collect_inbox(block=not self.generations))
+                self._step_generations()
+            else:
+                self._lockstep_iteration(self.lockstep)
+
+    def _lockstep_iteration(self, lockstep: Lockstep) -> None:
+        """One loop on every rank: the same requests, the same step, then a check that every rank got there."""
+        requests = self._collect_inbox(block=not self.generations) if lockstep.leader else None
+        shared = lockstep.share(requests)
+        self._held = []
+        self._handle_all(shared)
+        if self.running:
+            self._step_generations()
+        lockstep.confirm()
+        held, self._held = self._held, None
+        if self.conn is not None:
+            for message in held:
+                self.conn.send(message)
+
+    def _collect_inbox(self, block: bool) -> list[Any]:
+        assert self.conn is not None
+        items: list[Any] = []
         try:
-            item = self.conn.inbox.get(timeout=0.5) if block else self.conn.inbox.get_nowait()
+            items.append(self.conn.inbox.get(timeout=0.5) if block else self.conn.inbox.get_nowait())
+            while True:
+                items.append(self.conn.inbox.get_nowait())
         except queue.Empty:
-            return
-        while True:
-            self._handle(*item)
+            pass
+        return items
+
+    def _handle_all(self, items: list[Any]) -> None:
+        for kind, value in items:
+            self._handle(kind, value)
             if not self.running:
-                return
-            try:
-                item = self.conn.inbox.get_nowait()
-            except queue.Empty:
                 return
 
     def _handle(self, kind: str, value: Any) -> None:
@@ -116,9 +161,11 @@ class Worker:
         import mlx.core as mx
         import mlx_lm
 
+        extra = {"topology": self.topology} if self.topology is not None else {}
         self.emit(
             request_id,
             {
+                **extra,
                 "event": "info",
                 "protocol": PROTOCOL_VERSION,
                 "runtime_version": __version__,
@@ -143,10 +190,48 @@ class Worker:
                 raise bad_request(f"model_id {model_id!r} is loaded from another path; unload it first")
             self.emit(request_id, {"event": "loaded", **existing.describe(already_loaded=True)})
             return
-        loaded = load_model(model_path, model_id, self.supported)
+        if self.lockstep is None:
+            loaded = load_model(model_path, model_id, self.supported)
+        else:
+            loaded = self._load_sharded(self.lockstep, self._rank_path(req, model_path), model_id)
         self.models[model_id] = loaded
         log.info("loaded %s from %s in %.2fs", model_id, loaded.model_path, loaded.load_time_s)
         self.emit(request_id, {"event": "loaded", **loaded.describe()})
+
+    def _rank_path(self, req: dict[str, Any], model_path: str) -> str:
+        """This rank's copy of the model: `rank_model_paths[rank]` when the client maps paths per host."""
+        assert self.lockstep is not None
+        paths = req.get("rank_model_paths")
+        if paths is None:
+            return model_path
+        size = self.lockstep.size
+        if not isinstance(paths, list) or len(paths) != size or any(not isinstance(p, str) for p in paths):
+            raise bad_request(f"rank_model_paths must list one path per rank ({self.lockstep.size})")
+        return str(paths[self.lockstep.rank])
+
+    def _load_sharded(self, lockstep: Lockstep, model_path: str, model_id: str) -> LoadedModel:
+        # Every rank checks its own copy and the sharding plan first; only if all pass do they enter mlx-lm's
+        # sharded_load, whose collectives would hang or desynchronise the group if one rank dropped out.
+        error: WorkerError | None = None
+        try:
+            resolved, config, _ = check_model_dir(model_path, self.supported)
+            plan = plan_sharding(resolved, config, lockstep.size, self.sharding)
+        except WorkerError as e:
+            error = e
+            log.error("rank %d cannot load %s: %s", lockstep.rank, model_path, e.message)
+        passed = lockstep.agree(error is None)
+        if error is not None:
+            raise error
+        if passed < lockstep.size:
+            raise WorkerError(
+                "model_load_failed",
+                f"{lockstep.size - passed} of {lockstep.size} ranks cannot load the model (see their log)",
+                model_path=model_path,
+            )
+        try:
+            return load_model(model_path, model_id, self.supported, sharded=(lockstep.group, plan))
+        except WorkerError as e:
+            raise GroupLost(f"rank {lockstep.rank} failed to load its shard: {e.message}") from e
 
     def _op_unload(self, request_id: str, req: dict[str, Any]) -> None:
         model_id = req.get("model_id")
@@ -211,15 +296,11 @@ class Worker:
                 continue
             try:
                 events = gen.step()
-            except WorkerError as e:
-                self.generations.pop(gen_id, None)
-                self.emit_error(gen_id, e)
-                continue
-            except Exception as e:  # noqa: BLE001
-                log.exception("generation crashed")
-                gen.close()
-                self.generations.pop(gen_id, None)
-                self.emit_error(gen_id, WorkerError("generation_failed", f"{type(e).__name__}: {e}"))
+            except Exception as e:
+                if self.lockstep is not None:
+                    # Collectives inside the forward pass failed or may have: the group is no longer in step.
+                    raise GroupLost(f"generation step failed: {e}") from e
+                self._step_failed(gen_id, gen, e)
                 continue
             for event in events:
                 self.emit(gen_id, event)
@@ -228,13 +309,27 @@ class Worker:
         if self.step_delay and self.generations:
             time.sleep(self.step_delay)
 
+    def _step_failed(self, gen_id: str, gen: Generation, error: Exception) -> None:
+        self.generations.pop(gen_id, None)
+        if isinstance(error, WorkerError):
+            self.emit_error(gen_id, error)
+            return
+        log.exception("generation crashed", exc_info=error)
+        gen.close()
+        self.emit_error(gen_id, WorkerError("generation_failed", f"{type(error).__name__}: {error}"))
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlxk_runtime.worker")
-    parser.add_argument("--connect", required=True, help="Unix socket path the client listens on")
+    parser.add_argument("--connect", required=True, help="Unix socket path the client listens on (rank 0 only)")
     parser.add_argument(
         "--parent-pid", type=int, default=None, help="pid of the client; closes the race of a parent that died early"
     )
+    parser.add_argument(
+        "--distributed", action="store_true", help="one rank of a group started by mlx.launch (docs/distributed.md)"
+    )
+    parser.add_argument("--backend", default="any", help="mx.distributed backend of the group")
+    parser.add_argument("--sharding", default="auto", choices=MODES, help="how loaded models split across the group")
     args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr,
@@ -249,18 +344,42 @@ def main(argv: list[str] | None = None) -> int:
         log.error("parent %d is already gone, exiting", parent)
         return 0
     threading.Thread(target=watch_parent, args=(parent,), name="mlxk-ppid", daemon=True).start()
-    try:
-        conn = Connection(args.connect)
-    except OSError as e:
-        log.error("cannot connect to %s: %s", args.connect, e)
+    lockstep = join_group(args.backend) if args.distributed else None
+    if args.distributed and lockstep is None:
         return 2
-    conn.start_reader()
-    worker = Worker(conn)
+    conn: Connection | None = None
+    if lockstep is None or lockstep.leader:
+        try:
+            conn = Connection(args.connect)
+        except OSError as e:
+            log.error("cannot connect to %s: %s", args.connect, e)
+            return 2
+        conn.start_reader()
+    worker = Worker(conn, lockstep, args.sharding)
     try:
         worker.run()
+    except GroupLost as e:
+        # The other ranks notice at their next collective (or mlx.launch stops them); the client relaunches.
+        log.error("rank %d: distributed group lost: %s", lockstep.rank if lockstep else 0, e)
+        sys.stderr.flush()
+        os._exit(3)
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
     return 0
+
+
+def join_group(backend: str) -> Lockstep | None:
+    import mlx.core as mx
+
+    name = backend if backend in ("ring", "mpi", "jaccl", "nccl") else "any"
+    try:
+        group = mx.distributed.init(strict=True, backend=name)
+    except Exception as e:  # noqa: BLE001 - reported, then the launcher sees the exit
+        log.error("cannot join the distributed group (backend %s): %s", backend, e)
+        return None
+    log.info("rank %d of %d joined (backend %s)", group.rank(), group.size(), backend)
+    return Lockstep(group, backend)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 import queue
+import random
 import socket
 import subprocess
 import sys
@@ -18,7 +19,14 @@ TERMINAL = {"info", "loaded", "unloaded", "done", "ok", "pong", "bye", "error"}
 
 
 class WorkerClient:
-    def __init__(self, env: dict[str, str] | None = None, cwd: str | None = None, isolated: bool = True) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        cwd: str | None = None,
+        isolated: bool = True,
+        ranks: int = 1,
+        worker_args: tuple[str, ...] = (),
+    ) -> None:
         self._dir = tempfile.mkdtemp(prefix="mlxk-sock-")
         self.path = os.path.join(self._dir, "w.sock")
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -26,11 +34,16 @@ class WorkerClient:
         self.listener.listen(1)
         self.listener.settimeout(120)
         flags = ["-I"] if isolated else []
+        command = [sys.executable, *flags, "-m", "mlxk_runtime.worker", "--connect", self.path, *worker_args]
+        if ranks > 1:
+            # A group of local ranks over loopback, started the way mlxk starts one (docs/distributed.md).
+            command = [*launch_prefix(ranks), *command[1:], "--distributed", "--backend", "ring"]
         self.proc = subprocess.Popen(
-            [sys.executable, *flags, "-m", "mlxk_runtime.worker", "--connect", self.path],
+            command,
             env={**os.environ, **(env or {})},
             cwd=cwd,
             stderr=subprocess.PIPE,
+            start_new_session=ranks > 1,
         )
         self.sock, _ = self.listener.accept()
         self.queues: dict[Any, queue.Queue[dict[str, Any]]] = {}
@@ -111,6 +124,40 @@ class WorkerClient:
                 self.proc.kill()
             Path(self.path).unlink(missing_ok=True)
             os.rmdir(self._dir)
+
+
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive free TCP ports on loopback (the ring backend listens on base + rank)."""
+    for _ in range(50):
+        base = random.randint(20000, 60000 - count)
+        try:
+            for port in range(base, base + count):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free port range")
+
+
+def launch_prefix(ranks: int) -> list[str]:
+    return [
+        sys.executable,
+        "-I",
+        "-c",
+        "from mlx._distributed_utils.launch import main; main()",
+        "--backend",
+        "ring",
+        "--hosts",
+        "127.0.0.1",
+        "-n",
+        str(ranks),
+        "--starting-port",
+        str(free_port_run(ranks)),
+        "--python",
+        sys.executable,
+        "--",
+    ]
 
 
 def text_of(events: list[dict[str, Any]], channel: str | None = None) -> str:
