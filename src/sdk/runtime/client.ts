@@ -8,6 +8,8 @@ import type {MlxkError} from '../errors.js'
 import type {Logger} from '../log.js'
 
 import {AsyncQueue} from './async-queue.js'
+import {type GroupSpec, pathOnHost} from './distributed/group-spec.js'
+import {prepareGroupLaunch} from './distributed/launch.js'
 import {writeRuntimeInfoCache} from './info-cache.js'
 import {LineSplitter, parseJsonObjectLine} from './json-lines.js'
 import {locateRuntime, WORKER_MODULE_ARGS} from './locate.js'
@@ -23,6 +25,7 @@ import {
   type ResultEventByOp,
   type RuntimeEvent,
   type RuntimeRequest,
+  type Topology,
   type UnloadedEvent,
 } from './protocol.js'
 import {fromWorkerError, runtimeClosedError, workerExitedError, workerStartFailedError} from './runtime-errors.js'
@@ -35,6 +38,11 @@ export interface RuntimeStartOptions {
   closeGraceMs?: number
   /** Extra environment for the worker (on top of this process's). */
   env?: Record<string, string>
+  /**
+   * Start a distributed group through mlx.launch instead of one process (docs/distributed.md); rank 0 is the
+   * worker this client talks to. Check the hosts first with `checkGroupHosts`.
+   */
+  group?: GroupSpec
   /** Receives the worker's output at debug level and protocol oddities at warn level. */
   logger?: Logger
   /** The interpreter; default: `locateRuntime().python`. */
@@ -85,6 +93,7 @@ export class RuntimeClient {
   readonly python: string
   #alive = true
   readonly #closeGraceMs: number
+  readonly #group: GroupSpec | undefined
   #closing: Promise<void> | undefined
   #deathError: MlxkError | undefined
   readonly #logger: Logger | undefined
@@ -108,6 +117,7 @@ export class RuntimeClient {
     this.#worker = init.worker
     this.#logger = init.options.logger
     this.#closeGraceMs = init.options.closeGraceMs ?? 5000
+    this.#group = init.options.group
     this.#writeInfoCache = init.options.writeInfoCache ?? true
     this.#untrackSignals = init.options.handleSignals === false ? () => {} : closeOnSignal(this)
   }
@@ -123,9 +133,13 @@ export class RuntimeClient {
     let socket: Socket | undefined
     try {
       await listen(server, socketPath)
+      const args =
+        options.group === undefined
+          ? // --parent-pid lets the worker notice a parent that died before it started watching.
+            [...WORKER_MODULE_ARGS, '--connect', socketPath, '--parent-pid', String(process.pid)]
+          : (await prepareGroupLaunch(options.group, {dir: socketDir, python, socketPath})).args
       worker = WorkerProcess.spawn({
-        // --parent-pid lets the worker notice a parent that died before it started watching.
-        args: [...WORKER_MODULE_ARGS, '--connect', socketPath, '--parent-pid', String(process.pid)],
+        args,
         env: {...process.env, ...options.env},
         logger: options.logger,
         python,
@@ -166,9 +180,14 @@ export class RuntimeClient {
     return this.#worker.exit
   }
 
-  /** The worker's pid. */
+  /** The worker's pid; for a distributed group, the pid of mlx.launch, whose process group holds the ranks. */
   get pid(): number | undefined {
     return this.#worker.pid
+  }
+
+  /** The distributed group's ranks, hosts and backend; undefined for a single worker. */
+  get topology(): Topology | undefined {
+    return this.hello.topology
   }
 
   /** Ends a running generation; `found` is false when it had already finished. */
@@ -281,6 +300,10 @@ export class RuntimeClient {
   load(params: LoadParams): Promise<LoadedEvent> {
     const body: RequestBody<'load'> = {model_path: params.modelPath, op: 'load'}
     if (params.modelId !== undefined) body.model_id = params.modelId
+    if (this.#group?.hosts.some((host) => Object.keys(host.pathMap).length > 0)) {
+      body.rank_model_paths = this.#group.hosts.map((host) => pathOnHost(params.modelPath, host))
+    }
+
     return this.#call(body)
   }
 

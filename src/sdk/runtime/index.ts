@@ -1,4 +1,5 @@
 // The Python MLX runtime: finding the interpreter, talking protocol 1 to the worker, keeping it alive.
+export * from './distributed/index.js'
 export {collectGeneration, type CollectedGeneration} from './collect.js'
 export {type GenerateOptions, type LoadParams, RuntimeClient, type RuntimeStartOptions} from './client.js'
 export {readRuntimeInfoCache, type RuntimeInfoCache, runtimeInfoCachePath, writeRuntimeInfoCache} from './info-cache.js'

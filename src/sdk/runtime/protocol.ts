@@ -56,6 +56,8 @@ export interface LoadRequest {
   model_id?: string
   model_path: string
   op: 'load'
+  /** In a distributed group: the model's path on each rank's host, by rank (default: `model_path` everywhere). */
+  rank_model_paths?: string[]
 }
 
 export interface UnloadRequest {
@@ -95,6 +97,25 @@ export interface HelloEvent {
   pid: number
   protocol: number
   runtime_version: string
+  /** Only from a distributed group (docs/distributed.md). */
+  topology?: Topology
+}
+
+/** A distributed worker group as rank 0 sees it. */
+export interface Topology {
+  /** The mx.distributed backend the ranks joined with. */
+  backend: string
+  ranks: {host: string; pid: number; rank: number}[]
+  world_size: number
+}
+
+/** How a loaded model is split over a distributed group. */
+export interface ShardingInfo {
+  /** `[start, end)` of the layers each rank runs, by rank. */
+  layers: [number, number][]
+  mode: 'pipeline' | 'tensor'
+  num_layers: number
+  world_size: number
 }
 
 export interface InfoEvent {
@@ -108,6 +129,8 @@ export interface InfoEvent {
   python: string
   runtime_version: string
   supported_model_types: string[]
+  /** Only from a distributed group. */
+  topology?: Topology
 }
 
 export interface LoadedEvent {
@@ -122,6 +145,8 @@ export interface LoadedEvent {
   model_id: string
   model_path: string
   model_type: string
+  /** Only in a distributed group. */
+  sharding?: ShardingInfo
 }
 
 export interface UnloadedEvent {

@@ -1,0 +1,18 @@
+// Serving one model across several machines with mlx's own distributed engine (docs/distributed.md).
+export {
+  type Backend,
+  BACKENDS,
+  describeHosts,
+  type GroupHost,
+  type GroupOptions,
+  type GroupSpec,
+  isThisMachine,
+  parseHostList,
+  pathOnHost,
+  readHostfile,
+  resolveGroupSpec,
+  type Sharding,
+  SHARDINGS,
+} from './group-spec.js'
+export {freePortRun, type GroupLaunch, prepareGroupLaunch} from './launch.js'
+export {checkGroupHosts, type HostCheck, planSharding} from './preflight.js'
