@@ -1,5 +1,6 @@
 import type {Logger} from 'mlxk/sdk'
 import type {RuntimeClient} from 'mlxk/sdk/runtime/client'
+import type {GroupSpec} from 'mlxk/sdk/runtime/distributed/group-spec'
 import type {LoadedEvent} from 'mlxk/sdk/runtime/protocol'
 import type {RunTarget} from 'mlxk/sdk/services/run-preflight'
 
@@ -14,9 +15,13 @@ export interface ModelSession {
  * Starts the Python worker and loads the model. The runtime module is imported here, not at the top of the
  * command, so `mlxk run --help` and every preflight error stay free of its cost. The caller owns `close()`.
  */
-export async function openModelSession(target: RunTarget, logger: Logger): Promise<ModelSession> {
+export async function openModelSession(
+  target: RunTarget,
+  logger: Logger,
+  group?: GroupSpec | undefined,
+): Promise<ModelSession> {
   const {RuntimeClient} = await import('mlxk/sdk/runtime/index')
-  const client = await RuntimeClient.start({logger})
+  const client = await RuntimeClient.start(group === undefined ? {logger} : {group, logger})
   try {
     const loaded = await client.load({modelId: target.name, modelPath: target.path})
     return {client, loaded, modelId: loaded.model_id}

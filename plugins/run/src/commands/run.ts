@@ -1,5 +1,7 @@
 import {Args, ExitCode, Flags, MlxkCommand, MlxkError} from 'mlxk/sdk'
 import {cacheRoot} from 'mlxk/sdk/cache/locate'
+import {groupFlags, groupOptionsFrom} from 'mlxk/sdk/group-flags'
+import {resolveGroupSpec} from 'mlxk/sdk/runtime/distributed/group-spec'
 import {prepareRunTarget, type RunTarget} from 'mlxk/sdk/services/run-preflight'
 import {supportedModelTypes} from 'mlxk/sdk/services/supported'
 
@@ -46,6 +48,7 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
     '<%= config.bin %> <%= command.id %> ./my-finetune "Hello" --temperature 0 --max-tokens 50 --json',
   ]
   static override flags = {
+    ...groupFlags,
     'chat-template': Flags.boolean({
       allowNo: true,
       default: true,
@@ -114,12 +117,18 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
       )
     }
 
+    const group = resolveGroupSpec(groupOptionsFrom(flags))
     // The model is checked first: a typo in its name should not wait for a prompt typed on stdin.
     const target = await prepareRunTarget({root: cacheRoot(), spec: args.model, supported: supportedModelTypes()})
+    if (group !== undefined) {
+      const {locateRuntime, preflightGroup} = await import('mlxk/sdk/runtime/index')
+      await preflightGroup(group, {modelPaths: [target.path], python: locateRuntime().python})
+    }
+
     const input = await readPromptInput({json: this.jsonEnabled(), words})
     const display = displayOptions(flags)
     const sampling = samplingParams(flags)
-    const session = await openModelSession(target, this.logger)
+    const session = await openModelSession(target, this.logger, group)
     try {
       if (flags.verbose) process.stderr.write(formatLoadLine(target.name, session.loaded) + '\n')
       if (input.kind === 'chat') {

@@ -1,4 +1,5 @@
 import {ExitCode, Flags, MlxkCommand, MlxkError} from 'mlxk/sdk'
+import {groupFlags, groupOptionsFrom} from 'mlxk/sdk/group-flags'
 
 import type {ServerStarted} from '../serve/main.js'
 
@@ -17,8 +18,10 @@ export default class Server extends MlxkCommand<ServerStarted> {
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --model mlx-community/Qwen2.5-0.5B-Instruct-4bit --port 8080',
     'MLXK_API_KEY=secret <%= config.bin %> <%= command.id %> --host 0.0.0.0 --cors-origin https://app.example',
+    '<%= config.bin %> <%= command.id %> --model mlx-community/Qwen3-30B-A3B-4bit --hostfile ~/mlx-hosts.json',
   ]
   static override flags = {
+    ...groupFlags,
     'api-key': Flags.string({
       description: 'Require `Authorization: Bearer <key>` on /v1/* and /metrics (/health stays open).',
       env: 'MLXK_API_KEY',
@@ -67,10 +70,12 @@ export default class Server extends MlxkCommand<ServerStarted> {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Server)
-    const [{cacheRoot}, {parseBytes, parseDuration}] = await Promise.all([
+    const [{cacheRoot}, {parseBytes, parseDuration}, {resolveGroupSpec}] = await Promise.all([
       import('mlxk/sdk/cache/locate'),
       import('../serve/options.js'),
+      import('mlxk/sdk/runtime/distributed/group-spec'),
     ])
+    const group = resolveGroupSpec(groupOptionsFrom(flags))
     const keepAliveMs = parseDuration(flags['keep-alive'])
     const gracePeriodMs = parseDuration(flags['grace-period'])
     const maxBodyBytes = parseBytes(flags['max-body'])
@@ -84,6 +89,7 @@ export default class Server extends MlxkCommand<ServerStarted> {
         apiKey: flags['api-key'] || undefined,
         corsOrigins: flags['cors-origin'] ?? [],
         gracePeriodMs: Math.max(0, gracePeriodMs),
+        group,
         host: flags.host,
         json: this.jsonEnabled(),
         keepAliveMs,

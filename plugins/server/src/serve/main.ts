@@ -2,12 +2,13 @@ import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
 import {type Logger, MlxkError, successEnvelope} from 'mlxk/sdk'
+import type {GroupSpec} from 'mlxk/sdk/runtime/index'
 
 import {accessLogWriter} from './access-log-writer.js'
 import {createApp} from './app.js'
 import {InFlight} from './in-flight.js'
 import {ServerMetrics} from './metrics.js'
-import {ModelCatalog} from './models/catalog.js'
+import {ModelCatalog, type ServableModel} from './models/catalog.js'
 import {ModelManager} from './models/manager.js'
 import {RequestValidator} from './openai/schemas.js'
 import {isLoopback, type ServeOptions, urlFor} from './options.js'
@@ -46,7 +47,7 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
       process.exit(0)
     },
   )
-  const runtime = new SupervisedRuntime({logger})
+  const runtime = new SupervisedRuntime({group: options.group, logger})
   const metrics = new ServerMetrics()
   const inflight = new InFlight()
   const manager = new ModelManager({
@@ -65,9 +66,10 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
   })
   try {
     const preloaded: string[] = []
-    for (const spec of options.models) {
+    const models = await Promise.all(options.models.map((spec) => catalog.resolve(spec)))
+    if (options.group !== undefined) await checkGroup(options.group, models, note)
+    for (const model of models) {
       if (requested) break
-      const model = await catalog.resolve(spec)
       note(`loading ${model.id}`)
       await manager.preload(model)
       preloaded.push(model.id)
@@ -135,6 +137,14 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
   } finally {
     removeSignals()
   }
+}
+
+/** Before the group launches: every host reachable with the runtime and the models, and each model shardable. */
+async function checkGroup(group: GroupSpec, models: ServableModel[], note: (line: string) => void): Promise<void> {
+  const {locateRuntime, preflightGroup} = await import('mlxk/sdk/runtime/index')
+  const hosts = group.hosts.map((host) => host.ssh).join(', ')
+  note(`checking the ${group.hosts.length} ranks on ${hosts}`)
+  await preflightGroup(group, {modelPaths: models.map((model) => model.path), python: locateRuntime().python})
 }
 
 function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<void> {

@@ -1,3 +1,7 @@
+import type {Topology} from 'mlxk/sdk/runtime/index'
+
+import type {ModelSnapshot} from './models/manager.js'
+
 /**
  * A minimal Prometheus text-format registry. The server needs a handful of counters, gauges and histograms;
  * a client library would be a dependency for ~100 lines of formatting.
@@ -39,6 +43,10 @@ class Scalar extends Metric {
   inc(labels: Labels = {}, by = 1): void {
     const key = labelKey(labels)
     this.#values.set(key, (this.#values.get(key) ?? 0) + by)
+  }
+
+  clear(): void {
+    this.#values.clear()
   }
 
   set(labels: Labels, value: number): void {
@@ -112,6 +120,12 @@ export class ServerMetrics {
   readonly queueDepth = new Gauge('mlxk_queue_depth', 'Requests waiting for a generation slot, by model')
   readonly requests = new Counter('mlxk_http_requests_total', 'HTTP requests, by method, route and status')
   readonly running = new Gauge('mlxk_requests_running', 'Generations in progress, by model')
+  readonly modelSharding = new Gauge(
+    'mlxk_model_sharding_ranks',
+    'Ranks a loaded model is split over, by model and mode (tensor or pipeline)',
+  )
+  readonly runtimeRankInfo = new Gauge('mlxk_runtime_rank_info', 'One series per rank of the distributed group')
+  readonly runtimeRanks = new Gauge('mlxk_runtime_ranks', 'Ranks of the runtime (1 without a distributed group)')
   readonly runtimeRestarts = new Gauge('mlxk_runtime_restarts', 'Times a dead runtime worker was replaced')
   readonly tokensPerSecond = new Histogram(
     'mlxk_generation_tokens_per_second',
@@ -124,6 +138,23 @@ export class ServerMetrics {
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   )
 
+  /** Rewrites the topology series from the current group (pids change when a group is relaunched). */
+  observeTopology(topology: Topology | undefined, models: ModelSnapshot[]): void {
+    this.runtimeRanks.clear()
+    this.runtimeRankInfo.clear()
+    this.modelSharding.clear()
+    this.runtimeRanks.set({backend: topology?.backend ?? 'none'}, topology?.world_size ?? 1)
+    for (const rank of topology?.ranks ?? []) {
+      this.runtimeRankInfo.set({host: rank.host, pid: String(rank.pid), rank: String(rank.rank)}, 1)
+    }
+
+    for (const model of models) {
+      if (model.sharding !== null) {
+        this.modelSharding.set({mode: model.sharding.mode, model: model.id}, model.sharding.world_size)
+      }
+    }
+  }
+
   render(): string {
     const all: Metric[] = [
       this.requests,
@@ -133,6 +164,9 @@ export class ServerMetrics {
       this.modelsLoaded,
       this.modelLoads,
       this.runtimeRestarts,
+      this.runtimeRanks,
+      this.runtimeRankInfo,
+      this.modelSharding,
       this.generations,
       this.promptTokens,
       this.completionTokens,

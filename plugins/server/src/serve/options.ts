@@ -1,7 +1,11 @@
+import type {GroupSpec} from 'mlxk/sdk/runtime/index'
+
 /** Everything `mlxk server` was asked to do, after flags and environment are resolved. */
 export interface ServeOptions {
   apiKey?: string | undefined
   corsOrigins: string[]
+  /** Run every model across this distributed group (docs/distributed.md). */
+  group?: GroupSpec | undefined
   /** How long in-flight generations may finish after the first signal. */
   gracePeriodMs: number
   host: string

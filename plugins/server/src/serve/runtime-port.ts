@@ -1,4 +1,4 @@
-import type {GenerateEvent, GenerateParams, LoadedEvent} from 'mlxk/sdk/runtime/index'
+import type {GenerateEvent, GenerateParams, LoadedEvent, Topology} from 'mlxk/sdk/runtime/index'
 
 /**
  * What the server needs from the MLX runtime. The real one wraps the SDK's RuntimeSupervisor
@@ -12,6 +12,8 @@ export interface RuntimePort {
   readonly pid: number | undefined
   /** How many times a dead worker was replaced. */
   readonly restarts: number
+  /** The distributed group of the current worker; undefined for a single process. */
+  readonly topology?: Topology | undefined
   /** Kills the worker at once (second signal): no graceful protocol shutdown, no orphan either. */
   kill(): void
   unload(modelId: string): Promise<unknown>

@@ -2,9 +2,11 @@ import type {Logger} from 'mlxk/sdk'
 import {
   type GenerateEvent,
   type GenerateParams,
+  type GroupSpec,
   type LoadedEvent,
   type RuntimeClient,
   RuntimeSupervisor,
+  type Topology,
 } from 'mlxk/sdk/runtime/index'
 
 import type {RuntimePort} from './runtime-port.js'
@@ -19,9 +21,10 @@ export class SupervisedRuntime implements RuntimePort {
   #client: RuntimeClient | undefined
   readonly #supervisor: RuntimeSupervisor
 
-  constructor(options: {env?: Record<string, string>; logger?: Logger}) {
+  constructor(options: {env?: Record<string, string>; group?: GroupSpec | undefined; logger?: Logger}) {
     this.#supervisor = new RuntimeSupervisor({
       handleSignals: false,
+      ...(options.group ? {group: options.group} : {}),
       ...(options.env ? {env: options.env} : {}),
       ...(options.logger ? {logger: options.logger} : {}),
     })
@@ -33,6 +36,10 @@ export class SupervisedRuntime implements RuntimePort {
 
   get restarts(): number {
     return this.#supervisor.restarts
+  }
+
+  get topology(): Topology | undefined {
+    return this.#client?.alive ? this.#client.topology : undefined
   }
 
   async close(): Promise<void> {

@@ -15,4 +15,4 @@ export {
   SHARDINGS,
 } from './group-spec.js'
 export {freePortRun, type GroupLaunch, prepareGroupLaunch} from './launch.js'
-export {checkGroupHosts, type HostCheck, planSharding} from './preflight.js'
+export {checkGroupHosts, type HostCheck, planSharding, preflightGroup} from './preflight.js'

@@ -154,3 +154,14 @@ export async function planSharding(
     hint: 'Use a group size that divides the model (heads, quantization groups), --sharding pipeline, or one machine',
   })
 }
+
+/** Everything checked before a group is launched: the hosts, then each model's sharding plan (one at a time). */
+export async function preflightGroup(
+  spec: GroupSpec,
+  options: {modelPaths: string[]; python: string},
+): Promise<Record<string, unknown>[]> {
+  await checkGroupHosts(spec, options)
+  const plans: Record<string, unknown>[] = []
+  for (const modelPath of options.modelPaths) plans.push(await planSharding(spec, {modelPath, python: options.python}))
+  return plans
+}

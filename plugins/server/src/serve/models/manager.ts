@@ -1,5 +1,5 @@
 import type {Logger} from 'mlxk/sdk'
-import type {LoadedEvent} from 'mlxk/sdk/runtime/index'
+import type {LoadedEvent, ShardingInfo} from 'mlxk/sdk/runtime/index'
 
 import {ShutdownAbortError} from '../in-flight.js'
 import type {ServerMetrics} from '../metrics.js'
@@ -57,6 +57,17 @@ interface Entry {
  * concurrent requests for a model that is loading wait for the same load; loading beyond `maxLoaded` first
  * unloads the least recently used idle model, and never one that is generating or has requests waiting.
  */
+/** One model's state for /health and /metrics. */
+export interface ModelSnapshot {
+  active: number
+  context_length: null | number
+  id: string
+  loaded: boolean
+  /** How the model is split over the distributed group; null for a single process. */
+  sharding: null | ShardingInfo
+  waiting: number
+}
+
 export class ModelManager {
   #closed = false
   readonly #entries = new Map<string, Entry>()
@@ -69,7 +80,7 @@ export class ModelManager {
   }
 
   /** Loaded (or loading) models, for /health. */
-  snapshot(): {active: number; context_length: null | number; id: string; loaded: boolean; waiting: number}[] {
+  snapshot(): ModelSnapshot[] {
     return [...this.#entries.values()]
       .filter((e) => e.info !== undefined || e.loading !== undefined)
       .map((e) => ({
@@ -77,6 +88,7 @@ export class ModelManager {
         context_length: e.info?.context_length ?? null,
         id: e.model.id,
         loaded: e.info !== undefined,
+        sharding: e.info?.sharding ?? null,
         waiting: e.slots.waiting,
       }))
   }
