@@ -245,6 +245,7 @@ export type WorkerError =
   | (ErrorBase & {model_path: string; reasons: string[]; type: 'unsafe_model'})
   | (ErrorBase & {model_path: string; type: 'model_load_failed'})
   | (ErrorBase & {model_type: string; type: 'unsupported_model_type'})
+  | (ErrorBase & {model_type: string; sharding: string; type: 'unshardable_model'; world_size: number})
   | (ErrorBase & {type: 'bad_request' | 'generation_failed' | 'internal'})
 
 export type WorkerErrorType = WorkerError['type']
