@@ -1,10 +1,12 @@
-import type {FinishReason} from 'mlxk/sdk/runtime/protocol'
+import type {FinishReason, ShardingInfo, Topology} from 'mlxk/sdk/runtime/protocol'
 
 /**
  * `mlxk run --json` data (schemas/run.schema.json). Upstream's `model`, `prompt` and `response` keep their
  * meaning (`model` is the spec as typed); everything else is added.
  */
 export interface RunData {
+  /** The group the model ran on with --hosts/--hostfile (docs/distributed.md); null on one machine. */
+  distributed: null | {sharding: null | ShardingInfo; topology: Topology}
   finish_reason: FinishReason
   /** Seconds from the request to the last token (the worker's `total_s`). */
   generation_time_s: number

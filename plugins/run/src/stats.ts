@@ -2,7 +2,8 @@ import type {DoneEvent, LoadedEvent, StartEvent} from 'mlxk/sdk/runtime/protocol
 
 /** `--verbose`: one line after loading. Written to stderr so stdout stays the answer alone. */
 export function formatLoadLine(name: string, loaded: LoadedEvent): string {
-  return `[mlxk] loaded ${name} in ${seconds(loaded.load_time_s)} (${megabytes(loaded.memory_bytes)} MB, context ${loaded.context_length} tokens)`
+  const split = loaded.sharding ? `, ${loaded.sharding.mode} parallel over ${loaded.sharding.world_size} ranks` : ''
+  return `[mlxk] loaded ${name} in ${seconds(loaded.load_time_s)} (${megabytes(loaded.memory_bytes)} MB, context ${loaded.context_length} tokens${split})`
 }
 
 /** `--verbose`: one line after each answer. */

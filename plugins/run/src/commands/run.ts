@@ -201,7 +201,9 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
     }
 
     const reasoning = result.reasoning.trim()
+    const {client, loaded} = request.session
     return {
+      distributed: client.topology ? {sharding: loaded.sharding ?? null, topology: client.topology} : null,
       finish_reason: done.finish_reason,
       generation_time_s: done.timing.total_s,
       model: request.spec,
