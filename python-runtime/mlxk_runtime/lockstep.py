@@ -44,8 +44,13 @@ class Lockstep:
 
     def _sum(self, values: Any) -> Any:
         import mlx.core as mx
+        from mlx_lm.generate import generation_stream
 
         try:
+            # mlx-lm evaluates the next token's forward pass asynchronously on its own stream, and that pass has
+            # collectives of its own. Two streams' collectives would reach the ring in a different order on each
+            # rank, so everything queued there finishes before ours starts.
+            mx.synchronize(generation_stream)
             out = mx.distributed.all_sum(values, group=self.group, stream=mx.cpu)
             mx.eval(out)
         except Exception as e:  # noqa: BLE001 - the ring backend raises RuntimeError when a peer is lost
