@@ -144,8 +144,8 @@ def launch_prefix(ranks: int) -> list[str]:
     return [
         sys.executable,
         "-I",
-        "-c",
-        "from mlx._distributed_utils.launch import main; main()",
+        "-m",
+        "mlxk_runtime.launch",
         "--backend",
         "ring",
         "--hosts",

@@ -8,8 +8,11 @@ import {WORKER_MODULE_ARGS} from '../locate.js'
 
 import type {GroupHost, GroupSpec} from './group-spec.js'
 
-/** mlx's launcher, run with the runtime's own interpreter so its mlx version is the ranks' version. */
-const LAUNCHER = ['-I', '-c', 'from mlx._distributed_utils.launch import main; main()'] as const
+/**
+ * mlx.launch, run with the runtime's own interpreter so its mlx version is the ranks' version; the runtime's
+ * wrapper only stops its I/O loop from spinning (python-runtime/mlxk_runtime/launch.py).
+ */
+const LAUNCHER = ['-I', '-m', 'mlxk_runtime.launch'] as const
 const PORT_TRIES = 50
 
 async function portFree(port: number): Promise<boolean> {
