@@ -74,15 +74,15 @@ class Lockstep:
         """How many ranks passed a local check."""
         return self._checked([1 if ok else 0], "agree")[0]
 
-    def share(self, items: list[Any] | None) -> list[Any]:
-        """Rank 0's `items` on every rank (JSON values); other ranks pass None."""
+    def share(self, items: list[Any] | None, nap_ms: int = 0) -> tuple[list[Any], int]:
+        """Rank 0's `items` (JSON values) and `nap_ms` on every rank; other ranks pass None and 0."""
         import mlx.core as mx
         import numpy as np
 
         payload = json.dumps(items, separators=(",", ":")).encode("utf-8") if self.leader and items else b""
-        (length,) = self._checked([len(payload)], "share")
+        length, nap_ms = self._checked([len(payload), nap_ms if self.leader else 0], "share")
         if length == 0:
-            return []
+            return [], nap_ms
         if self.leader:
             buffer = mx.array(np.frombuffer(payload, dtype=np.uint8))
         else:
@@ -94,7 +94,7 @@ class Lockstep:
             raise GroupLost(f"shared requests arrived corrupted: {e}") from e
         if not isinstance(shared, list):
             raise GroupLost("shared requests arrived corrupted")
-        return shared
+        return shared, nap_ms
 
     def share_seed(self) -> int:
         """One random seed for the whole group, so sampling with temperature picks the same tokens on every rank."""

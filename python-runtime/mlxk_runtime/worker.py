@@ -24,6 +24,10 @@ from .transport import Connection
 
 log = logging.getLogger("mlxk_runtime")
 
+# An idle group naps between lockstep rounds: MLX's ring backend spins while it waits in a collective, so
+# followers sleep instead, for 1 ms doubling up to this bound (the most a request arriving at an idle group waits).
+MAX_IDLE_NAP_MS = 50
+
 
 def watch_parent(original_ppid: int) -> None:
     # The socket EOF covers a dead parent; this covers a parent that died while the socket was shared.
@@ -44,6 +48,9 @@ class Worker:
         self.topology: dict[str, Any] | None = None
         # In lockstep, events wait here until the group confirms the step that produced them.
         self._held: list[dict[str, Any]] | None = None
+        # Requests rank 0 received while napping, for the next round.
+        self._early: list[Any] = []
+        self._idle_rounds = 0
         self.models: dict[str, LoadedModel] = {}
         self.generations: dict[str, Generation] = {}
         self.batcher = Batcher()
@@ -92,8 +99,14 @@ class Worker:
 
     def _lockstep_iteration(self, lockstep: Lockstep) -> None:
         """One loop on every rank: the same requests, the same step, then a check that every rank got there."""
-        requests = self._collect_inbox(block=not self.generations) if lockstep.leader else None
-        shared = lockstep.share(requests)
+        requests: list[Any] | None = None
+        nap_ms = 0
+        if lockstep.leader:
+            requests, self._early = self._early + self._collect_inbox(block=False), []
+            idle = not requests and not self.generations
+            self._idle_rounds = self._idle_rounds + 1 if idle else 0
+            nap_ms = min(MAX_IDLE_NAP_MS, 1 << min(self._idle_rounds, 8)) if idle else 0
+        shared, nap_ms = lockstep.share(requests, nap_ms)
         self._held = []
         self._handle_all(shared)
         if self.running:
@@ -103,6 +116,18 @@ class Worker:
         if self.conn is not None:
             for message in held:
                 self.conn.send(message)
+        if nap_ms and self.running:
+            self._nap(nap_ms / 1000)
+
+    def _nap(self, seconds: float) -> None:
+        if self.conn is None:
+            time.sleep(seconds)
+            return
+        # Rank 0 wakes for a request at once; it then waits in the next round's collective for the others.
+        try:
+            self._early.append(self.conn.inbox.get(timeout=seconds))
+        except queue.Empty:
+            pass
 
     def _collect_inbox(self, block: bool) -> list[Any]:
         assert self.conn is not None
