@@ -209,16 +209,18 @@ class Worker:
         model_id = req.get("model_id") or model_path
         if not isinstance(model_id, str):
             raise bad_request("model_id must be a string")
+        # In a group, each rank loads (and compares against) its own host's copy.
+        path = model_path if self.lockstep is None else self._rank_path(req, model_path)
         existing = self.models.get(model_id)
         if existing is not None:
-            if os.path.realpath(os.path.expanduser(model_path)) != existing.model_path:
+            if os.path.realpath(os.path.expanduser(path)) != existing.model_path:
                 raise bad_request(f"model_id {model_id!r} is loaded from another path; unload it first")
             self.emit(request_id, {"event": "loaded", **existing.describe(already_loaded=True)})
             return
         if self.lockstep is None:
-            loaded = load_model(model_path, model_id, self.supported)
+            loaded = load_model(path, model_id, self.supported)
         else:
-            loaded = self._load_sharded(self.lockstep, self._rank_path(req, model_path), model_id)
+            loaded = self._load_sharded(self.lockstep, path, model_id)
         self.models[model_id] = loaded
         log.info("loaded %s from %s in %.2fs", model_id, loaded.model_path, loaded.load_time_s)
         self.emit(request_id, {"event": "loaded", **loaded.describe()})

@@ -115,6 +115,11 @@ class WorkerClient:
 
     def close(self) -> None:
         try:
+            # shutdown, not only close: the reader thread still holds the socket, and the worker exits on EOF.
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
             self.sock.close()
         finally:
             self.listener.close()

@@ -7,7 +7,14 @@ import {ShutdownAbortError} from './in-flight.js'
 const RUNTIME_GONE = new Set(['runtime_closed', 'runtime_missing', 'runtime_start_failed', 'worker_exited'])
 
 /** Model problems the client can act on by picking another model. */
-const MODEL_REFUSED = new Set(['model_not_runnable', 'model_unhealthy', 'unsafe_model', 'unsupported_model_type'])
+const MODEL_REFUSED = new Set([
+  'model_not_runnable',
+  'model_unhealthy',
+  'unsafe_model',
+  // A distributed group cannot split this model over its ranks (docs/distributed.md).
+  'unshardable_model',
+  'unsupported_model_type',
+])
 
 /**
  * Maps whatever a handler threw onto the API's error vocabulary. SDK errors keep their stable `type` as the

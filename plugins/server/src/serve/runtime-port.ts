@@ -14,6 +14,8 @@ export interface RuntimePort {
   readonly restarts: number
   /** The distributed group of the current worker; undefined for a single process. */
   readonly topology?: Topology | undefined
+  /** Throws when the runtime will refuse to load this model (a distributed group checks hosts and sharding). */
+  vet?(modelPath: string): Promise<void>
   /** Kills the worker at once (second signal): no graceful protocol shutdown, no orphan either. */
   kill(): void
   unload(modelId: string): Promise<unknown>

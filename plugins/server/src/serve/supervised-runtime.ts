@@ -19,9 +19,13 @@ import type {RuntimePort} from './runtime-port.js'
  */
 export class SupervisedRuntime implements RuntimePort {
   #client: RuntimeClient | undefined
+  readonly #group: GroupSpec | undefined
+  /** Model paths the group's preflight accepted. */
+  readonly #vetted = new Set<string>()
   readonly #supervisor: RuntimeSupervisor
 
   constructor(options: {env?: Record<string, string>; group?: GroupSpec | undefined; logger?: Logger}) {
+    this.#group = options.group
     this.#supervisor = new RuntimeSupervisor({
       handleSignals: false,
       ...(options.group ? {group: options.group} : {}),
@@ -71,6 +75,13 @@ export class SupervisedRuntime implements RuntimePort {
   async load(params: {modelId: string; modelPath: string}): Promise<LoadedEvent> {
     await this.#current()
     return this.#supervisor.load(params)
+  }
+
+  async vet(modelPath: string): Promise<void> {
+    if (this.#group === undefined || this.#vetted.has(modelPath)) return
+    const {locateRuntime, preflightGroup} = await import('mlxk/sdk/runtime/index')
+    await preflightGroup(this.#group, {modelPaths: [modelPath], python: locateRuntime().python})
+    this.#vetted.add(modelPath)
   }
 
   async unload(modelId: string): Promise<unknown> {

@@ -198,6 +198,8 @@ export class ModelManager {
   }
 
   async #load(entry: Entry): Promise<LoadedEvent> {
+    // A model the runtime will refuse must not cost a resident model its place.
+    await this.#options.runtime.vet?.(entry.model.path)
     await this.#makeRoom(entry)
     const started = Date.now()
     const info = await this.#options.runtime.load({modelId: entry.model.id, modelPath: entry.model.path})
