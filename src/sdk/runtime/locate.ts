@@ -93,7 +93,8 @@ function missing(message: string, facts: {hint?: string; python?: string; search
   return new MlxkError('runtime_missing', message, {details, hint})
 }
 
-function isExecutable(path: string): boolean {
+/** An executable regular file (following links, as exec does). */
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK)
     return statSync(path).isFile()

@@ -207,7 +207,7 @@ export function pathOnHost(path: string, host: GroupHost): string {
   return best === undefined ? path : best[1] + path.slice(best[0].length)
 }
 
-/** The hosts in rank order, for /health and messages. */
-export function describeHosts(spec: GroupSpec): string[] {
-  return spec.hosts.map((host) => host.ssh)
+/** The runtime interpreter a rank on `host` runs: this one here, else the host's own, `--remote-python`, or ours. */
+export function rankPython(host: GroupHost, spec: GroupSpec, python: string): string {
+  return host.local ? python : (host.python ?? spec.remotePython ?? python)
 }

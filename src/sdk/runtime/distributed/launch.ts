@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {MlxkError} from '../../errors.js'
 import {WORKER_MODULE_ARGS} from '../locate.js'
 
-import type {GroupHost, GroupSpec} from './group-spec.js'
+import {type GroupHost, type GroupSpec, rankPython} from './group-spec.js'
 
 /**
  * mlx.launch, run with the runtime's own interpreter so its mlx version is the ranks' version; the runtime's
@@ -51,7 +51,8 @@ async function withIps(host: GroupHost): Promise<GroupHost> {
   }
 }
 
-function shellQuote(text: string): string {
+/** One POSIX shell word, whatever `text` holds. */
+export function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`
 }
 
@@ -87,9 +88,7 @@ export async function prepareGroupLaunch(
   const hostfile = join(options.dir, 'hostfile.json')
   const entries = hosts.map((host) => ({ips: host.ips, rdma: host.rdma, ssh: host.local ? '127.0.0.1' : host.ssh}))
   await writeFile(hostfile, JSON.stringify({backend: spec.backend, envs: spec.envs, hosts: entries}), {mode: 0o600})
-  const pythons = hosts.map((host) =>
-    host.local ? options.python : (host.python ?? spec.remotePython ?? options.python),
-  )
+  const pythons = hosts.map((host) => rankPython(host, spec, options.python))
   const backend = spec.backend.startsWith('jaccl') ? 'jaccl' : spec.backend
   const workerArgs = [
     ...WORKER_MODULE_ARGS,

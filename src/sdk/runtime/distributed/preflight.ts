@@ -1,11 +1,13 @@
-import {accessSync, constants, statSync} from 'node:fs'
+import {statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
 
 import {MlxkError} from '../../errors.js'
+import {isExecutable} from '../locate.js'
 
-import {type GroupHost, type GroupSpec, pathOnHost} from './group-spec.js'
+import {type GroupSpec, pathOnHost, rankPython} from './group-spec.js'
+import {shellQuote} from './launch.js'
 
 const SSH_OPTIONS = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5'] as const
 const SSH_TIMEOUT_MS = 20_000
@@ -16,19 +18,6 @@ export interface HostCheck {
   modelPaths: string[]
   python: string
   rank: number
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK)
-    return statSync(path).isFile()
-  } catch {
-    return false
-  }
 }
 
 function isModelDir(path: string): boolean {
@@ -90,10 +79,6 @@ function checkLocal(check: HostCheck): void {
   if (missing !== undefined) throw modelMissing(check, missing)
 }
 
-function pythonFor(host: GroupHost, spec: GroupSpec, python: string): string {
-  return host.local ? python : (host.python ?? spec.remotePython ?? python)
-}
-
 /**
  * Before launch: every host answers over ssh (local ones are checked directly) and has the runtime and each
  * model (at the same path, or where its `path_map` says). Hosts are checked in parallel; the first failure wins.
@@ -106,7 +91,7 @@ export async function checkGroupHosts(
     host: host.ssh,
     local: host.local,
     modelPaths: options.modelPaths.map((path) => pathOnHost(path, host)),
-    python: pythonFor(host, spec, options.python),
+    python: rankPython(host, spec, options.python),
     rank,
   }))
   await Promise.all(checks.map(async (check) => (check.local ? checkLocal(check) : checkRemote(check))))
