@@ -2,13 +2,12 @@ import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
 import {type Logger, MlxkError, successEnvelope} from 'mlxk/sdk'
-import type {GroupSpec} from 'mlxk/sdk/runtime/index'
 
 import {accessLogWriter} from './access-log-writer.js'
 import {createApp} from './app.js'
 import {InFlight} from './in-flight.js'
 import {ServerMetrics} from './metrics.js'
-import {ModelCatalog, type ServableModel} from './models/catalog.js'
+import {ModelCatalog} from './models/catalog.js'
 import {ModelManager} from './models/manager.js'
 import {RequestValidator} from './openai/schemas.js'
 import {isLoopback, type ServeOptions, urlFor} from './options.js'
@@ -67,7 +66,11 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
   try {
     const preloaded: string[] = []
     const models = await Promise.all(options.models.map((spec) => catalog.resolve(spec)))
-    if (options.group !== undefined) await checkGroup(options.group, models, note)
+    if (options.group !== undefined) {
+      note(`checking the ${options.group.hosts.length} ranks on ${options.group.hosts.map((h) => h.ssh).join(', ')}`)
+      // Every model before any loads; the preloads below find them vetted and do not check again.
+      for (const model of models) await runtime.vet(model.path)
+    }
     for (const model of models) {
       if (requested) break
       note(`loading ${model.id}`)
@@ -137,14 +140,6 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
   } finally {
     removeSignals()
   }
-}
-
-/** Before the group launches: every host reachable with the runtime and the models, and each model shardable. */
-async function checkGroup(group: GroupSpec, models: ServableModel[], note: (line: string) => void): Promise<void> {
-  const {locateRuntime, preflightGroup} = await import('mlxk/sdk/runtime/index')
-  const hosts = group.hosts.map((host) => host.ssh).join(', ')
-  note(`checking the ${group.hosts.length} ranks on ${hosts}`)
-  await preflightGroup(group, {modelPaths: models.map((model) => model.path), python: locateRuntime().python})
 }
 
 function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<void> {

@@ -52,11 +52,6 @@ interface Entry {
   slots: Slots
 }
 
-/**
- * Which models are resident, and who may generate on them. Requests for a model queue on its slots (bounded);
- * concurrent requests for a model that is loading wait for the same load; loading beyond `maxLoaded` first
- * unloads the least recently used idle model, and never one that is generating or has requests waiting.
- */
 /** One model's state for /health and /metrics. */
 export interface ModelSnapshot {
   active: number
@@ -68,6 +63,11 @@ export interface ModelSnapshot {
   waiting: number
 }
 
+/**
+ * Which models are resident, and who may generate on them. Requests for a model queue on its slots (bounded);
+ * concurrent requests for a model that is loading wait for the same load; loading beyond `maxLoaded` first
+ * unloads the least recently used idle model, and never one that is generating or has requests waiting.
+ */
 export class ModelManager {
   #closed = false
   readonly #entries = new Map<string, Entry>()
