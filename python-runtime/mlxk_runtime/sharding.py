@@ -61,11 +61,8 @@ def _unshardable(message: str, **extra: Any) -> WorkerError:
     return WorkerError("unshardable_model", message, **extra)
 
 
-def _try_tensor(model_path: Path, size: int) -> str | None:
-    """None when `Model.shard` works for this group size, else why not."""
-    from mlx_lm.utils import load_model
-
-    model, _ = load_model(model_path, lazy=True, strict=False)
+def _try_tensor(model: Any, size: int) -> str | None:
+    """None when `Model.shard` works for this group size, else why not (it splits the lazily loaded `model`)."""
     try:
         model.shard(SizeOnlyGroup(0, size))
     except Exception as e:  # noqa: BLE001 - any failure means "not with this group size"
@@ -104,7 +101,8 @@ def plan_sharding(model_path: Path, config: dict[str, Any], size: int, mode: str
     reasons: list[str] = []
     if mode in ("auto", "tensor"):
         if has_tensor:
-            why = _try_tensor(model_path, size)
+            # Last use of this lazy copy: the pipeline checks below read only what was noted before.
+            why = _try_tensor(model, size)
             if why is None:
                 return ShardPlan("tensor", size, num_layers, [[0, num_layers]] * size)
             reasons.append(f"tensor parallel over {size} ranks fails ({why})")
