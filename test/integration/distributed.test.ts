@@ -451,7 +451,17 @@ describe('mlxk distributed groups (two local ranks, ring backend over loopback)'
       writeFileSync(hostfile, JSON.stringify({hosts}))
       writeFileSync(log, '')
       return runMlxk(
-        ['run', spm, 'What is the capital of France?', '--temperature', '0', '--json', '--hostfile', hostfile],
+        [
+          'run',
+          spm,
+          'What is the capital of France?',
+          '--temperature',
+          '0',
+          '--json',
+          '--verbose',
+          '--hostfile',
+          hostfile,
+        ],
         {
           env: {MLXK_ALPHA: 'run', PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp},
           timeoutMs: 90_000,
@@ -464,7 +474,16 @@ describe('mlxk distributed groups (two local ranks, ring backend over loopback)'
     it('runs rank 1 through ssh, with the model at the same path', async () => {
       const result = await runOver([local, {ips: ['127.0.0.1'], ssh: 'node-b'}])
       expect(result.exitCode, result.stdout + result.stderr).to.equal(0)
-      expect((result.json?.data as {response: string}).response).to.equal(ANSWER)
+      assertValidEnvelope(result.json, 'run')
+      const data = result.json?.data as {
+        distributed: {sharding: {mode: string}; topology: {ranks: {rank: number}[]; world_size: number}}
+        response: string
+      }
+      expect(data.response).to.equal(ANSWER)
+      expect(data.distributed.topology.world_size).to.equal(2)
+      expect(data.distributed.topology.ranks.map((r) => r.rank)).to.deep.equal([0, 1])
+      expect(data.distributed.sharding.mode).to.equal('tensor')
+      expect(result.stderr).to.include('tensor parallel over 2 ranks')
       const lines = sshLog().split('\n').filter(Boolean)
       // The preflight check, then mlx.launch starting rank 1 (and perhaps its kill script): all to node-b.
       expect(lines.length, sshLog()).to.be.at.least(2)
