@@ -21,9 +21,13 @@ async function modelFiles(): Promise<Record<string, FileSource>> {
   }
 }
 
+const GATED_GITATTRIBUTES = '*.safetensors filter=lfs diff=lfs merge=lfs -text\n'
+const GATED_CARD = '---\nextra_gated_prompt: Terms\n---\n'
+
 export interface StandardRepos {
   /** main = second commit; tag v1 = first commit. Has a 3 MB LFS file for resume and fault tests. */
   model: HubRepo
+  /** Model info, tree, README.md and .gitattributes are public; every other file answers 401/403 GatedRepo. */
   gated: HubRepo
   private: HubRepo
 }
@@ -35,7 +39,9 @@ export async function standardRepos(): Promise<StandardRepos> {
   const v2 = {...v1, 'notes.txt': 'second commit\n'}
   return {
     gated: await buildRepo({
-      commits: [{files}],
+      // The public card and LFS rules are its smallest files, which is what fooled a preflight that probed the
+      // smallest file.
+      commits: [{files: {...files, '.gitattributes': GATED_GITATTRIBUTES, 'README.md': GATED_CARD}}],
       gated: 'manual',
       grantedTokens: [TOKENS.granted],
       id: 'test-org/gated-model',

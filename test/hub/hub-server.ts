@@ -98,6 +98,9 @@ function parseRange(header: string, size: number): 'unsatisfiable' | null | {end
   return {end, start}
 }
 
+/** What the Hub serves of a gated repo to anyone, as it does the model info and the tree: the card and the LFS rules. */
+const UNGATED_PATHS = new Set(['.gitattributes', 'README.md'])
+
 /** 64 KiB slices, like a socket delivers them, so throttling and byte counting are smooth. */
 function* chunked(buffer: Buffer): Generator<Buffer> {
   for (let offset = 0; offset < buffer.length; offset += 1 << 16) yield buffer.subarray(offset, offset + (1 << 16))
@@ -324,7 +327,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
     if (!commit) return sendError(ctx, revisionError(revision))
     const file = commit.files.get(path)
     if (!file) return sendError(ctx, {code: 'EntryNotFound', message: 'Entry not found', status: 404}, commit.sha)
-    if (repo.gated) {
+    if (repo.gated && !UNGATED_PATHS.has(path)) {
       const token = bearer(ctx)
       if (token === null || !repo.grantedTokens.has(token)) {
         const message = `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`

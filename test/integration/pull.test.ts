@@ -87,17 +87,35 @@ describe('mlxk pull (built CLI against the test hub)', function () {
     expect(result.stderr).to.equal('')
   })
 
-  it('a gated model fails with access_denied, a hint, and an untouched cache', async () => {
-    const result = await runMlxk(['pull', 'test-org/gated-model', '--json'], {env: env(hub), hubCache: root})
-    expect(result.exitCode).to.equal(1)
-    assertValidEnvelope(result.json)
-    expect(result.json!.error!.type).to.equal('access_denied')
-    expect(result.json!.error!.hint).to.match(/HF_TOKEN/)
-    expect((result.json!.data as Record<string, unknown>).download_status).to.equal('access_denied')
-    expect(await cacheListing(root)).to.deep.equal([])
+  it('a gated model fails with access_denied before anything is written, though its README is public', async () => {
+    const gated = repos.gated.commits.get(repos.gated.refs.get('main')!)!.files
+    const smallest = [...gated.values()].sort((a, b) => a.size - b.size)[0]!
+    // The case that fooled a preflight probing the smallest file: the Hub serves it to anyone.
+    expect(smallest.path).to.be.oneOf(['README.md', '.gitattributes'])
+    // A cache in use (blobs, snapshots, refs, .locks/) must come out byte-identical, not merely stay empty.
+    expect((await runMlxk(['pull', 'mlx-community/tiny-model@v1'], {env: env(hub), hubCache: root})).exitCode).to.equal(
+      0,
+    )
+    const before = await cacheListing(root)
+    expect(before.some((entry) => entry.startsWith('D .locks/'))).to.equal(true)
+    for (const token of [undefined, TOKENS.other]) {
+      const result = await runMlxk(['pull', 'test-org/gated-model', '--json'], {
+        env: env(hub, token ? {HF_TOKEN: token} : {}),
+        hubCache: root,
+      })
+      expect(result.exitCode, result.stdout).to.equal(1)
+      assertValidEnvelope(result.json)
+      expect(result.json!.error!.type).to.equal('access_denied')
+      expect(result.json!.error!.reason).to.equal('gated')
+      expect(result.json!.error!.hint).to.match(token ? /terms/ : /HF_TOKEN/)
+      expect((result.json!.data as Record<string, unknown>).download_status).to.equal('access_denied')
+      expect(await cacheListing(root)).to.deep.equal(before)
+    }
+
     const human = await runMlxk(['pull', 'test-org/gated-model'], {env: env(hub), hubCache: root})
     expect(human.stderr).to.match(/Error: Access denied.*gated/)
     expect(human.stderr).to.match(/Hint: .*HF_TOKEN/)
+    expect(await cacheListing(root)).to.deep.equal(before)
   })
 
   it('reads the token from HF_TOKEN, else from $HF_HOME/token, and never prints it', async () => {

@@ -135,9 +135,25 @@ export async function fetchFileList(params: HubApiParams & {commit: string}): Pr
   return files
 }
 
+/** What the Hub serves of a gated repo to anyone, as it does the model info and the tree. */
+const UNGATED_PATHS = new Set(['.gitattributes', 'README.md'])
+
+/**
+ * The file to probe for a gated repo: one the gate covers, since the Hub answers 200 for the card and the LFS
+ * rules whatever the caller may read. The largest LFS file, else the largest file: what the pull needs most.
+ * Null when none of `files` is gated, and the pull needs no access beyond what anyone has.
+ */
+export function gateProbeTarget(files: RemoteFile[]): null | RemoteFile {
+  const gated = files.filter((file) => !UNGATED_PATHS.has(file.path))
+  const lfsFirst = (a: RemoteFile, b: RemoteFile) =>
+    Number(b.lfsSha256 !== null) - Number(a.lfsSha256 !== null) || b.size - a.size
+  return gated.sort(lfsFirst)[0] ?? null
+}
+
 /**
  * Whether the caller may download files of the repo: a gated repo shows its model info to anyone, and only a
- * file request answers 401/403 `GatedRepo`. The redirect is not followed; the Hub's own answer is the verdict.
+ * request for a file the gate covers answers 401/403 `GatedRepo`. The redirect is not followed; the Hub's own
+ * answer is the verdict.
  */
 export async function probeFileAccess(params: HubApiParams & {commit: string; path: string}): Promise<void> {
   const url = resolveUrl(params.hubUrl, params.repoId, params.commit, params.path)

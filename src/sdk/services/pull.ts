@@ -15,6 +15,7 @@ import {filterPaths} from '../hub/globs.js'
 import {
   fetchFileList,
   fetchRepoInfo,
+  gateProbeTarget,
   HubCallError,
   type HubApiParams,
   probeFileAccess,
@@ -147,9 +148,8 @@ export async function pullModel(options: PullOptions): Promise<PullData> {
       revision: base.revision,
       timeoutMs: tuning.preflightTimeoutMs,
     }
-    const {remote, warning} = await preflight(api, tuning)
+    const {remote, selected, warning} = await preflight(api, tuning, options)
     base.commit_hash = remote.commit
-    const selected = filterPaths(remote.files, options.include, options.exclude)
     if (selected.length === 0 && remote.files.length > 0) {
       throw new MlxkError('ValidationError', `No file of '${repoId}' matches the --include/--exclude patterns.`, {
         hint: `The repository has ${remote.files.length} files; patterns use fnmatch syntax, e.g. "*.json" or "model-*.safetensors".`,
@@ -274,11 +274,15 @@ async function resolveTarget(root: string, spec: string): Promise<{repoId: strin
 }
 
 /**
- * Model info, the file listing and (for gated repos) one file request, before anything is written. A refusal
- * fails the pull with a typed error; a timeout, network error or 5xx becomes `preflight_warning` and the same
- * calls are retried with backoff, as the download stage would.
+ * Model info, the file listing and (for gated repos) one request for a selected file the gate covers, before
+ * anything is written. A refusal fails the pull with a typed error; a timeout, network error or 5xx becomes
+ * `preflight_warning` and the same calls are retried with backoff, as the download stage would.
  */
-async function preflight(api: HubApiParams, tuning: PullTuning): Promise<{remote: RemoteSnapshot; warning?: string}> {
+async function preflight(
+  api: HubApiParams,
+  tuning: PullTuning,
+  selection: Pick<PullOptions, 'exclude' | 'include'>,
+): Promise<{remote: RemoteSnapshot; selected: RemoteFile[]; warning?: string}> {
   const context = {hasToken: api.accessToken !== undefined, repoId: api.repoId, revision: api.revision}
   let warning: string | undefined
   const call = async <T>(what: () => Promise<T>): Promise<T> => {
@@ -312,12 +316,10 @@ async function preflight(api: HubApiParams, tuning: PullTuning): Promise<{remote
 
   const info = await call(() => fetchRepoInfo(api))
   const files = await call(() => fetchFileList({...api, commit: info.commit}))
-  if (info.gated !== false && files.length > 0) {
-    const smallest = [...files].sort((a, b) => a.size - b.size)[0] as RemoteFile
-    await call(() => probeFileAccess({...api, commit: info.commit, path: smallest.path}))
-  }
-
-  return {remote: {...info, files}, ...(warning === undefined ? {} : {warning})}
+  const selected = filterPaths(files, selection.include, selection.exclude)
+  const probe = info.gated === false ? null : gateProbeTarget(selected)
+  if (probe) await call(() => probeFileAccess({...api, commit: info.commit, path: probe.path}))
+  return {remote: {...info, files}, selected, ...(warning === undefined ? {} : {warning})}
 }
 
 async function checkDiskSpace(root: string, needed: number, tuning: PullTuning, probe: FreeSpaceProbe): Promise<void> {

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import {filterPaths} from '../../../src/sdk/hub/globs.js'
+import {gateProbeTarget} from '../../../src/sdk/hub/hub-api.js'
 import {hubErrorToMlxk} from '../../../src/sdk/hub/hub-errors.js'
 import {decodeTrailer, encodeTrailer, partialName, planParts, TRAILER_BYTES} from '../../../src/sdk/hub/partial-file.js'
 import {formatDuration, progressLine} from '../../../src/sdk/progress/rate.js'
@@ -55,6 +56,28 @@ describe('download engine parts', () => {
 
     it('names the partial file in the form huggingface_hub 2.4 and mlxk health recognise', () => {
       expect(partialName('e3b0c442')).to.match(/^e3b0c442\.[0-9a-f]{8}\.incomplete$/)
+    })
+  })
+
+  describe('gated repo probe', () => {
+    const file = (path: string, size: number, lfs: boolean) => ({
+      blobId: 'b',
+      lfsSha256: lfs ? 's' : null,
+      path,
+      size,
+      xetHash: null,
+    })
+    it('asks for the largest LFS file, never the card or .gitattributes the Hub serves to anyone', () => {
+      const files = [
+        file('README.md', 9_000_000, false),
+        file('.gitattributes', 1519, false),
+        file('tokenizer.json', 7_000_000, false),
+        file('model-00002-of-00002.safetensors', 2_000_000, true),
+        file('model-00001-of-00002.safetensors', 5_000_000, true),
+      ]
+      expect(gateProbeTarget(files)?.path).to.equal('model-00001-of-00002.safetensors')
+      expect(gateProbeTarget(files.slice(0, 3))?.path).to.equal('tokenizer.json')
+      expect(gateProbeTarget(files.slice(0, 2))).to.equal(null)
     })
   })
 

@@ -132,7 +132,14 @@ describe('pull service against the test hub', function () {
   })
 
   describe('preflight errors leave the cache byte-identical', () => {
-    const cases: Array<{expectType: string; hint: RegExp; spec: string; token?: string; title: string}> = [
+    const cases: Array<{
+      expectType: string
+      hint: RegExp
+      reason?: string
+      spec: string
+      token?: string
+      title: string
+    }> = [
       {
         expectType: 'access_denied',
         hint: /HF_TOKEN/,
@@ -154,10 +161,17 @@ describe('pull service against the test hub', function () {
         title: 'private repo, token without access',
         token: TOKENS.other,
       },
-      {expectType: 'access_denied', hint: /terms/, spec: 'test-org/gated-model', title: 'gated repo, anonymous'},
+      {
+        expectType: 'access_denied',
+        hint: /terms.*HF_TOKEN/,
+        reason: 'gated',
+        spec: 'test-org/gated-model',
+        title: 'gated repo, anonymous',
+      },
       {
         expectType: 'access_denied',
         hint: /terms/,
+        reason: 'gated',
         spec: 'test-org/gated-model',
         title: 'gated repo, token not granted',
         token: TOKENS.other,
@@ -184,11 +198,21 @@ describe('pull service against the test hub', function () {
         const error = await failure(pull(c.spec, c.token ? {token: c.token} : {}))
         expect(error.type).to.equal(c.expectType)
         expect(error.hint ?? '').to.match(c.hint)
+        if (c.reason) expect(error.details.reason).to.equal(c.reason)
         expect(error.message).not.to.include(root)
         expect(error.data).to.include.keys('model', 'download_status', 'message', 'expanded_name')
         expect(await cacheListing(root)).to.deep.equal(before)
       })
     }
+
+    it('a gated repo is probed on a file the gate covers, and its public files alone need no token', async () => {
+      await failure(pull('test-org/gated-model'))
+      const probed = hub.requests.filter((r) => r.url.startsWith('/test-org/gated-model/resolve/'))
+      expect(probed.map((r) => [r.url.split('/').pop(), r.status])).to.deep.equal([['model.safetensors', 401]])
+      const data = await pull('test-org/gated-model', {include: ['README.md', '.gitattributes']})
+      expect(data.download_status).to.equal('success')
+      expect(data.files.map((f) => f.path).sort()).to.deep.equal(['.gitattributes', 'README.md'])
+    })
 
     it('a granted token pulls the gated and the private repo', async () => {
       expect((await pull('test-org/gated-model', {token: TOKENS.granted})).download_status).to.equal('success')
