@@ -68,14 +68,9 @@ const REQUIRED_TEXT_FILES = [
 
 /**
  * Integrity of one snapshot: the first problem wins, each with a stable code. Judges files only, never
- * whether a runtime can load them (that is runtime-compat's job).
+ * whether a runtime can load them (that is runtime-compat's job). Synchronous, as the reader is.
  */
-export async function checkSnapshotHealth(input: HealthInput): Promise<SnapshotHealth> {
-  return checkSnapshotHealthSync(input)
-}
-
-/** `checkSnapshotHealth` without the promise, for callers that describe many models in a row. */
-export function checkSnapshotHealthSync(input: HealthInput): SnapshotHealth {
+export function checkSnapshotHealth(input: HealthInput): SnapshotHealth {
   const partials = partialsOf(input.incompleteBlobs ?? [])
   const outcome = firstProblem(input)
   if ('healthy' in outcome) return {cause: null, code: 'ok', healthy: true, partials, reason: outcome.healthy}

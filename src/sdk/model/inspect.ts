@@ -1,6 +1,6 @@
 import type {SnapshotFile} from '../cache/types.js'
 import {type FrontMatter, parseFrontMatter} from './frontmatter.js'
-import {isRecord, readHeadSync, SnapshotReader} from './snapshot-reader.js'
+import {isRecord, readHead, SnapshotReader} from './snapshot-reader.js'
 import type {Framework, Inspection, ModelKind} from './types.js'
 
 /** Which signal decided the framework, so `show` can explain a label a user disagrees with. */
@@ -69,12 +69,8 @@ const README_MAX_BYTES = 256 * 1024
 /** mlx writes `__metadata__` first in the header, so its start is enough to find `"format": "mlx"`. */
 const SAFETENSORS_HEADER_PREFIX = 64 * 1024
 
-export async function inspectSnapshot(input: InspectInput): Promise<SnapshotInspection> {
-  return inspectSnapshotSync(input)
-}
-
-/** `inspectSnapshot` without the promise, for callers that describe many models in a row. */
-export function inspectSnapshotSync(input: InspectInput): SnapshotInspection {
+/** What a snapshot's files say about the model: framework, type, quantization, chat template. */
+export function inspectSnapshot(input: InspectInput): SnapshotInspection {
   const reader = input.reader ?? new SnapshotReader(input.files)
   const present = input.files.filter((f) => !f.dangling)
   const topLevel = present.filter((f) => !f.path.includes('/'))
@@ -151,8 +147,8 @@ function detectFramework(
 }
 
 /** `__metadata__.format` of a safetensors file (`mlx`, `pt`, ...), or null when absent or unreadable. */
-export async function safetensorsFormat(absPath: string): Promise<null | string> {
-  return formatOfHeader(readHeadSync(absPath, 8 + SAFETENSORS_HEADER_PREFIX))
+export function safetensorsFormat(absPath: string): null | string {
+  return formatOfHeader(readHead(absPath, 8 + SAFETENSORS_HEADER_PREFIX))
 }
 
 function formatOfHeader(head: Buffer | null): null | string {

@@ -1,5 +1,4 @@
 import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
-import {open} from 'node:fs/promises'
 
 import type {SnapshotFile} from '../cache/types.js'
 
@@ -30,7 +29,7 @@ export class SnapshotReader {
 
   constructor(files: readonly SnapshotFile[], options: {readHead?: HeadReader} = {}) {
     this.byPath = new Map(files.filter((f) => !f.dangling).map((f) => [f.path, f]))
-    this.readHead = options.readHead ?? readHeadSync
+    this.readHead = options.readHead ?? readHead
   }
 
   /**
@@ -87,7 +86,7 @@ function parseJson(text: null | string, listed: boolean): JsonRead {
  * The first `maxBytes` bytes of a file, or null when it cannot be read. With `knownSize` (from the scan) the
  * fstat is skipped; the read still stops at EOF, so a file that shrank since is read correctly.
  */
-export function readHeadSync(absPath: string, maxBytes: number, knownSize?: number): Buffer | null {
+export function readHead(absPath: string, maxBytes: number, knownSize?: number): Buffer | null {
   let fd: number | undefined
   try {
     fd = openSync(absPath, 'r')
@@ -105,29 +104,6 @@ export function readHeadSync(absPath: string, maxBytes: number, knownSize?: numb
     return null
   } finally {
     if (fd !== undefined) closeSync(fd)
-  }
-}
-
-/** The first `maxBytes` bytes of a file, or null when it cannot be read. */
-export async function readHead(absPath: string, maxBytes: number): Promise<Buffer | null> {
-  let handle
-  try {
-    handle = await open(absPath, 'r')
-    const want = Math.min(maxBytes, (await handle.stat()).size)
-    const buffer = Buffer.alloc(want)
-    let filled = 0
-    while (filled < want) {
-      // A file can shrink between stat and read, so stop at EOF rather than trust the size.
-      const {bytesRead} = await handle.read(buffer, filled, want - filled, filled)
-      if (bytesRead === 0) break
-      filled += bytesRead
-    }
-
-    return buffer.subarray(0, filled)
-  } catch {
-    return null
-  } finally {
-    await handle?.close()
   }
 }
 

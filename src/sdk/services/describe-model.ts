@@ -3,8 +3,8 @@ import {join} from 'node:path'
 
 import {listSnapshotFilesSync, readTreesJson, selectSnapshot, snapshotSizeBytes} from '../cache/scan.js'
 import type {CachedModel, Snapshot, SnapshotFile} from '../cache/types.js'
-import {checkSnapshotHealthSync} from '../model/health.js'
-import {inspectSnapshotSync} from '../model/inspect.js'
+import {checkSnapshotHealth} from '../model/health.js'
+import {inspectSnapshot} from '../model/inspect.js'
 import {buildModelObject, type ModelObject} from '../model/model-object.js'
 import {checkRuntimeCompatibility} from '../model/runtime-compat.js'
 import {SnapshotReader} from '../model/snapshot-reader.js'
@@ -55,8 +55,8 @@ export async function describeModel(
   const files = listSnapshotFilesSync(snapshot, {reuseScan: true})
   // One reader for inspection and health, so config.json, README.md and the rest are read once.
   const reader = new SnapshotReader(files)
-  const inspection = inspectSnapshotSync({dir: snapshot.dir, files, name: model.name, reader})
-  const health = checkSnapshotHealthSync({
+  const inspection = inspectSnapshot({dir: snapshot.dir, files, name: model.name, reader})
+  const health = checkSnapshotHealth({
     dir: snapshot.dir,
     files,
     incompleteBlobs: model.incompleteBlobs,

@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
-import {checkSnapshotHealth, checkSnapshotHealthSync} from '../../../src/sdk/model/health.js'
-import {inspectSnapshot, inspectSnapshotSync} from '../../../src/sdk/model/inspect.js'
-import {type HeadReader, readHeadSync, SnapshotReader} from '../../../src/sdk/model/snapshot-reader.js'
+import {checkSnapshotHealth} from '../../../src/sdk/model/health.js'
+import {inspectSnapshot} from '../../../src/sdk/model/inspect.js'
+import {type HeadReader, readHead as readFileHead, SnapshotReader} from '../../../src/sdk/model/snapshot-reader.js'
 import {type Entry, LLAMA_CONFIG, makeSnapshot} from './snapshot-fixture.js'
 
 /** The reads a reader makes, counted by file name. */
@@ -13,7 +13,7 @@ function counted(): {counts: Map<string, number>; readHead: HeadReader} {
     readHead: (absPath, maxBytes, knownSize) => {
       const name = absPath.slice(absPath.lastIndexOf('/') + 1)
       counts.set(name, (counts.get(name) ?? 0) + 1)
-      return readHeadSync(absPath, maxBytes, knownSize)
+      return readFileHead(absPath, maxBytes, knownSize)
     },
   }
 }
@@ -38,9 +38,9 @@ describe('model: inspection and health share one reader', () => {
     const snap = await makeSnapshot(MLX_CHAT)
     const {counts, readHead} = counted()
     const reader = new SnapshotReader(snap.files, {readHead})
-    const inspection = inspectSnapshotSync({dir: snap.dir, files: snap.files, name: 'me/x', reader})
+    const inspection = inspectSnapshot({dir: snap.dir, files: snap.files, name: 'me/x', reader})
     const afterInspect = new Map(counts)
-    const health = checkSnapshotHealthSync({dir: snap.dir, files: snap.files, modelType: inspection.modelType, reader})
+    const health = checkSnapshotHealth({dir: snap.dir, files: snap.files, modelType: inspection.modelType, reader})
 
     expect([inspection.framework, inspection.frameworkEvidence, inspection.modelType]).to.deep.equal([
       'MLX',
@@ -61,8 +61,8 @@ describe('model: inspection and health share one reader', () => {
     const snap = await makeSnapshot({...MLX_CHAT, 'model.safetensors': {size: 4096}})
     const {counts, readHead} = counted()
     const reader = new SnapshotReader(snap.files, {readHead})
-    inspectSnapshotSync({dir: snap.dir, files: snap.files, name: 'me/x', reader})
-    checkSnapshotHealthSync({dir: snap.dir, files: snap.files, modelType: 'chat', reader})
+    inspectSnapshot({dir: snap.dir, files: snap.files, name: 'me/x', reader})
+    checkSnapshotHealth({dir: snap.dir, files: snap.files, modelType: 'chat', reader})
     expect(counts.has('model.safetensors')).to.equal(false)
   })
 
@@ -71,14 +71,14 @@ describe('model: inspection and health share one reader', () => {
     const snap = await makeSnapshot({...rest, 'config.json': {json: LLAMA_CONFIG}})
     const {counts, readHead} = counted()
     const reader = new SnapshotReader(snap.files, {readHead})
-    const inspection = inspectSnapshotSync({dir: snap.dir, files: snap.files, name: 'me/x', reader})
-    checkSnapshotHealthSync({dir: snap.dir, files: snap.files, modelType: inspection.modelType, reader})
+    const inspection = inspectSnapshot({dir: snap.dir, files: snap.files, name: 'me/x', reader})
+    checkSnapshotHealth({dir: snap.dir, files: snap.files, modelType: inspection.modelType, reader})
     expect(inspection.frameworkEvidence).to.equal('safetensors_metadata')
     expect(counts.get('model.safetensors')).to.equal(1)
     expect([...counts.values()].every((n) => n === 1)).to.equal(true)
   })
 
-  it('gives the same verdicts through the async API, with or without a shared reader', async () => {
+  it('gives the same verdicts with or without a shared reader', async () => {
     const snap = await makeSnapshot(MLX_CHAT)
     const input = {dir: snap.dir, files: snap.files, name: 'me/x'}
     const shared = new SnapshotReader(snap.files)

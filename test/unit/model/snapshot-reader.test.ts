@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {rm, writeFile} from 'node:fs/promises'
 
-import {type HeadReader, readHead, readHeadSync, SnapshotReader} from '../../../src/sdk/model/snapshot-reader.js'
+import {type HeadReader, readHead, SnapshotReader} from '../../../src/sdk/model/snapshot-reader.js'
 import {LLAMA_CONFIG, makeSnapshot} from './snapshot-fixture.js'
 
 /** A HeadReader that records each read (path and limit) before doing it. */
@@ -11,7 +11,7 @@ function countingReads(): {log: Array<[string, number]>; readHead: HeadReader} {
     log,
     readHead: (absPath, maxBytes, knownSize) => {
       log.push([absPath.slice(absPath.lastIndexOf('/') + 1), maxBytes])
-      return readHeadSync(absPath, maxBytes, knownSize)
+      return readHead(absPath, maxBytes, knownSize)
     },
   }
 }
@@ -57,19 +57,16 @@ describe('model/snapshot-reader', () => {
   it('reads at most the bytes asked for', async () => {
     const snap = await makeSnapshot({'a.txt': 'abcdef'})
     const path = snap.files[0]!.absPath
-    expect((await readHead(path, 3))?.toString()).to.equal('abc')
-    expect((await readHead(path, 100))?.toString()).to.equal('abcdef')
-    expect(await readHead(snap.dir + '/nope', 3)).to.equal(null)
-    expect(readHeadSync(path, 3)?.toString()).to.equal('abc')
-    expect(readHeadSync(path, 100)?.toString()).to.equal('abcdef')
-    expect(readHeadSync(snap.dir + '/nope', 3)).to.equal(null)
+    expect(readHead(path, 3)?.toString()).to.equal('abc')
+    expect(readHead(path, 100)?.toString()).to.equal('abcdef')
+    expect(readHead(snap.dir + '/nope', 3)).to.equal(null)
   })
 
   it('trusts a known size as the limit but stops at EOF when the file shrank', async () => {
     const snap = await makeSnapshot({'a.txt': 'abcdef'})
     const path = snap.files[0]!.absPath
-    expect(readHeadSync(path, 100, 4)?.toString()).to.equal('abcd')
+    expect(readHead(path, 100, 4)?.toString()).to.equal('abcd')
     await writeFile(path, 'ab')
-    expect(readHeadSync(path, 100, 6)?.toString()).to.equal('ab')
+    expect(readHead(path, 100, 6)?.toString()).to.equal('ab')
   })
 })
