@@ -33,7 +33,8 @@ export interface SnapshotHealth extends HealthVerdict {
   partials: null | PartialDownload
 }
 
-type Problem = {code: string; reason: string}
+/** A rule's finding: a stable code and the reason users read. */
+export type HealthProblem = {code: string; reason: string}
 
 /** Problems an interrupted download leaves behind; with partials present they are reported as the interruption. */
 const MISSING_CODES = new Set([
@@ -94,7 +95,7 @@ function partialsOf(blobs: readonly IncompleteBlob[]): null | PartialDownload {
   return {bytes: blobs.reduce((sum, b) => sum + b.size, 0), count: blobs.length}
 }
 
-function firstProblem(input: HealthInput): Problem | {healthy: string} {
+function firstProblem(input: HealthInput): HealthProblem | {healthy: string} {
   if (!isDirectory(input.dir)) return {code: 'path_missing', reason: 'Model path does not exist'}
 
   const dangling = input.files.filter((f) => f.dangling).map((f) => f.path)
@@ -106,10 +107,7 @@ function firstProblem(input: HealthInput): Problem | {healthy: string} {
   const treeProblem = input.trees ? compareWithTree(reader, input.trees) : null
   if (treeProblem) return treeProblem
 
-  const hasWeightsOf = (ext: RegExp): boolean =>
-    present.some((f) => ext.test(f.path) && !NOT_WEIGHTS.has(basename(f.path)))
-  // GGUF files carry their own config and tokenizer; requiring config.json would fail every GGUF repo.
-  const ggufOnly = hasWeightsOf(/\.gguf$/i) && !hasWeightsOf(/\.(safetensors|bin)$/i)
+  const ggufOnly = isGgufOnly(present)
   const configProblem = ggufOnly && !reader.has('config.json') ? null : checkConfig(reader)
   if (configProblem) return configProblem
 
@@ -117,10 +115,10 @@ function firstProblem(input: HealthInput): Problem | {healthy: string} {
   const weightsProblem = index ? checkIndexed(reader, index) : checkUnindexed(reader, present)
   if (weightsProblem) return weightsProblem
 
-  const markers = present.filter((f) => /\.(partial|tmp|incomplete)$/i.test(f.path)).map((f) => f.path)
+  const markers = present.filter((f) => isPartialMarker(f.path)).map((f) => f.path)
   if (markers.length > 0) return {code: 'partial_marker', reason: `Partial download marker detected: ${names(markers)}`}
 
-  const lfs = lfsPointers(reader, present)
+  const lfs = present.filter((f) => isLfsPointer(reader, f)).map((f) => f.path)
   if (lfs.length > 0) return {code: 'lfs_pointer', reason: `LFS pointers instead of files: ${names(lfs)}`}
 
   const emptyText = REQUIRED_TEXT_FILES.filter((p) => reader.file(p)?.size === 0)
@@ -138,7 +136,10 @@ function firstProblem(input: HealthInput): Problem | {healthy: string} {
   return {healthy: index ? 'Multi-file model complete' : 'Model is healthy'}
 }
 
-function compareWithTree(reader: SnapshotReader, trees: ReadonlyArray<{path: string; size: number}>): null | Problem {
+function compareWithTree(
+  reader: SnapshotReader,
+  trees: ReadonlyArray<{path: string; size: number}>,
+): null | HealthProblem {
   const missing = trees.filter((t) => !reader.has(t.path)).map((t) => t.path)
   if (missing.length > 0) return {code: 'files_missing', reason: `Missing files: ${names(missing)}`}
   for (const expected of trees) {
@@ -154,7 +155,7 @@ function compareWithTree(reader: SnapshotReader, trees: ReadonlyArray<{path: str
   return null
 }
 
-function checkConfig(reader: SnapshotReader): null | Problem {
+function checkConfig(reader: SnapshotReader): null | HealthProblem {
   const file = reader.file('config.json')
   if (!file) return {code: 'config_missing', reason: 'config.json missing'}
   if (file.size === 0) return {code: 'config_empty', reason: 'config.json is empty or invalid'}
@@ -170,7 +171,7 @@ function checkConfig(reader: SnapshotReader): null | Problem {
  * safetensors-only download of a repo that also ships `pytorch_model.bin.index.json` is not failed for the
  * .bin shards it deliberately skipped. With no weights at all, a present index still names what is missing.
  */
-function chooseIndex(reader: SnapshotReader, present: readonly SnapshotFile[]): null | string {
+export function chooseIndex(reader: SnapshotReader, present: readonly {path: string}[]): null | string {
   const st = reader.has('model.safetensors.index.json')
   const pt = reader.has('pytorch_model.bin.index.json')
   const anySafetensors = present.some((f) => f.path.endsWith('.safetensors'))
@@ -185,13 +186,19 @@ function chooseIndex(reader: SnapshotReader, present: readonly SnapshotFile[]): 
   return null
 }
 
-function checkIndexed(reader: SnapshotReader, indexPath: string): null | Problem {
+/** The shard files an index names, sorted and each once; null when the index is not a JSON object. */
+export function indexedShards(reader: SnapshotReader, indexPath: string): null | string[] {
   const read = reader.json(indexPath)
-  if (read.kind !== 'ok' || !isRecord(read.value)) return {code: 'index_invalid', reason: 'Invalid index file'}
+  if (read.kind !== 'ok' || !isRecord(read.value)) return null
   const weightMap = read.value.weight_map
-  const shards = isRecord(weightMap)
+  return isRecord(weightMap)
     ? [...new Set(Object.values(weightMap).filter((v): v is string => typeof v === 'string'))].sort()
     : []
+}
+
+function checkIndexed(reader: SnapshotReader, indexPath: string): null | HealthProblem {
+  const shards = indexedShards(reader, indexPath)
+  if (shards === null) return {code: 'index_invalid', reason: 'Invalid index file'}
   if (shards.length === 0) return {code: 'index_empty', reason: 'Empty or invalid weight_map in index'}
 
   const missing = shards.filter((s) => !reader.has(s))
@@ -201,25 +208,13 @@ function checkIndexed(reader: SnapshotReader, indexPath: string): null | Problem
   return null
 }
 
-function checkUnindexed(reader: SnapshotReader, present: readonly SnapshotFile[]): null | Problem {
-  const isWeight = (f: SnapshotFile): boolean => WEIGHT.test(f.path) && !NOT_WEIGHTS.has(basename(f.path))
-  const topLevel = present.filter((f) => !f.path.includes('/') && isWeight(f))
-  const weights = topLevel.length > 0 ? topLevel : present.filter((f) => isWeight(f))
+function checkUnindexed(reader: SnapshotReader, present: readonly SnapshotFile[]): null | HealthProblem {
+  const topLevel = present.filter((f) => !f.path.includes('/') && isWeightFile(f.path))
+  const weights = topLevel.length > 0 ? topLevel : present.filter((f) => isWeightFile(f.path))
 
   const groups = shardGroups(weights)
-  for (const group of groups.values()) {
-    if (new Set(group.totals).size > 1)
-      return {code: 'shards_inconsistent', reason: 'Inconsistent shard totals detected'}
-    const total = group.totals[0] ?? 0
-    const missing = Array.from({length: total}, (_, i) => i + 1).filter((n) => !group.indices.has(n))
-    if (missing.length > 0) {
-      const expected = missing.map((n) => `${group.prefix}-${pad(n)}-of-${pad(total)}.${group.ext}`)
-      return {
-        code: 'shards_gap',
-        reason: `Missing shards by pattern: ${total - missing.length}/${total} present (missing ${names(expected)})`,
-      }
-    }
-  }
+  const gap = shardGap(groups)
+  if (gap) return gap
 
   const emptyShards = weights.filter((f) => SHARD.test(basename(f.path)) && f.size === 0).map((f) => f.path)
   if (emptyShards.length > 0) return {code: 'shards_empty', reason: `Empty shards: ${names(emptyShards)}`}
@@ -238,14 +233,15 @@ function checkUnindexed(reader: SnapshotReader, present: readonly SnapshotFile[]
   return null
 }
 
-interface ShardGroup {
+/** Files named `<prefix>-NNNNN-of-NNNNN.<ext>` that share prefix and extension. */
+export interface ShardGroup {
   ext: string
   indices: Set<number>
   prefix: string
   totals: number[]
 }
 
-function shardGroups(weights: readonly SnapshotFile[]): Map<string, ShardGroup> {
+export function shardGroups(weights: readonly {path: string}[]): Map<string, ShardGroup> {
   const groups = new Map<string, ShardGroup>()
   for (const file of weights) {
     const match = SHARD.exec(file.path)
@@ -261,10 +257,45 @@ function shardGroups(weights: readonly SnapshotFile[]): Map<string, ShardGroup> 
   return groups
 }
 
+/** The first shard set that disagrees on its total or lacks a number, as a problem; null when all are whole. */
+export function shardGap(groups: ReadonlyMap<string, ShardGroup>): null | HealthProblem {
+  for (const group of groups.values()) {
+    if (new Set(group.totals).size > 1)
+      return {code: 'shards_inconsistent', reason: 'Inconsistent shard totals detected'}
+    const total = group.totals[0] ?? 0
+    const missing = Array.from({length: total}, (_, i) => i + 1).filter((n) => !group.indices.has(n))
+    if (missing.length > 0) {
+      const expected = missing.map((n) => `${group.prefix}-${pad(n)}-of-${pad(total)}.${group.ext}`)
+      return {
+        code: 'shards_gap',
+        reason: `Missing shards by pattern: ${total - missing.length}/${total} present (missing ${names(expected)})`,
+      }
+    }
+  }
+
+  return null
+}
+
+/** A weight file: `.safetensors`, `.bin` or `.gguf`, less the `.bin` files of training state that hold none. */
+export function isWeightFile(path: string): boolean {
+  return WEIGHT.test(path) && !NOT_WEIGHTS.has(basename(path))
+}
+
+/** GGUF files carry their own config and tokenizer; requiring config.json would fail every GGUF repo. */
+export function isGgufOnly(files: readonly {path: string}[]): boolean {
+  const weights = files.filter((f) => isWeightFile(f.path))
+  return weights.some((f) => /\.gguf$/i.test(f.path)) && !weights.some((f) => /\.(safetensors|bin)$/i.test(f.path))
+}
+
+/** What an interrupted download tool leaves under the final name's neighbour. */
+export function isPartialMarker(path: string): boolean {
+  return /\.(partial|tmp|incomplete)$/i.test(path)
+}
+
 /** Small files only: a pointer is ~130 bytes. Inspection has usually read config.json and friends already. */
-function lfsPointers(reader: SnapshotReader, present: readonly SnapshotFile[]): string[] {
-  const small = present.filter((f) => f.size > 0 && f.size < LFS_POINTER_MAX_BYTES)
-  return small.filter((f) => reader.bytes(f.path, 100)?.toString('utf8').includes(LFS_HEADER)).map((f) => f.path)
+export function isLfsPointer(reader: SnapshotReader, file: {path: string; size: number}): boolean {
+  if (file.size === 0 || file.size >= LFS_POINTER_MAX_BYTES) return false
+  return reader.bytes(file.path, 100)?.toString('utf8').includes(LFS_HEADER) ?? false
 }
 
 function isDirectory(path: string): boolean {

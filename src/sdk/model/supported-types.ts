@@ -1,5 +1,7 @@
 import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
 
+import {stateCacheDir} from '../paths.js'
 import {
   MLX_LM_ARCHITECTURE_REMAPPING,
   MLX_LM_MODEL_REMAPPING,
@@ -17,6 +19,11 @@ export interface RuntimeInfoFile {
   remapping: Record<string, string>
   supported_model_types: string[]
   written_at: string
+}
+
+/** What the runtime reported last time it ran (written by the runtime client), else the list mlxk ships. */
+export function supportedModelTypes(env: NodeJS.ProcessEnv = process.env): SupportedModelTypes {
+  return loadSupportedModelTypes({cacheFile: join(stateCacheDir(env), 'runtime-info.json')})
 }
 
 export function shippedSupportedModelTypes(): SupportedModelTypes {

@@ -1,9 +1,9 @@
+import {mapLimit} from '../cache/order.js'
 import {listModelDirs, scanModelDir} from '../cache/scan.js'
 import {isMlxkError} from '../errors.js'
+import {describeWorkspace, isWorkspaceSpec, type RunTarget} from '../workspace/describe.js'
 import {describeModel, type ModelDescription} from './describe-model.js'
-import {mapLimit} from '../cache/order.js'
 import {resolveSpec} from './resolve-spec.js'
-import {describeWorkspace, isWorkspaceSpec, type RunTarget} from './run-preflight.js'
 import {supportedModelTypes} from './supported.js'
 
 export interface HealthEntry {

@@ -1,8 +1,18 @@
-import {open, readFile} from 'node:fs/promises'
-
-import {describeWorkspace} from '../services/run-preflight.js'
-import {supportedModelTypes} from '../services/supported.js'
-import {listWorkspace, type LocalFile} from './files.js'
+import type {SnapshotFile} from '../cache/types.js'
+import {
+  chooseIndex,
+  indexedShards,
+  isGgufOnly,
+  isLfsPointer,
+  isPartialMarker,
+  isWeightFile,
+  shardGap,
+  shardGroups,
+} from '../model/health.js'
+import {SnapshotReader} from '../model/snapshot-reader.js'
+import {supportedModelTypes} from '../model/supported-types.js'
+import {describeWorkspace} from './describe.js'
+import {listWorkspace} from './files.js'
 import {loadIgnore} from './ignore.js'
 
 export interface WorkspaceAnomaly {
@@ -32,21 +42,25 @@ export interface WorkspaceHealth {
   }
 }
 
-const WEIGHT = /(\.gguf|\.safetensors|(^|\/)pytorch_model\.bin)$/
-const SHARD = /model-(\d{5})-of-(\d{5})\.safetensors$/
-const LFS_HEADER = 'version https://git-lfs.github.com/spec/v1'
-
 /**
  * Offline check of a folder about to be pushed: the files that would be uploaded (ignore rules applied), the
- * upstream anomaly list (config, weights, index, LFS pointers, partial markers), and `healthy` from the same
- * integrity check `mlxk health` runs, so the two commands never disagree.
+ * upstream anomaly list (config, weights, index, LFS pointers, partial markers) and `healthy` from the same
+ * integrity check `mlxk health` runs. Each anomaly is found by one of that check's rules (model/health.ts: what
+ * a weight file, a shard set, an index, an LFS pointer and a partial marker are), so the two never disagree on them.
  */
 export async function workspaceHealth(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<WorkspaceHealth> {
-  const {included: files} = await listWorkspace(dir, await loadIgnore(dir))
+  const {included} = await listWorkspace(dir, await loadIgnore(dir))
+  const files: SnapshotFile[] = included.map((f) => ({
+    absPath: f.absPath,
+    blob: null,
+    dangling: false,
+    path: f.path,
+    size: f.size,
+  }))
+  const reader = new SnapshotReader(files)
   const anomalies: WorkspaceAnomaly[] = []
-  const byPath = new Map(files.map((f) => [f.path, f]))
-  const config = await checkConfig(byPath.get('config.json'), anomalies)
-  const weights = files.filter((f) => WEIGHT.test(f.path))
+  const config = checkConfig(reader, isGgufOnly(files), anomalies)
+  const weights = files.filter((f) => isWeightFile(f.path))
   if (weights.length === 0)
     anomalies.push({code: 'no_weights_found', message: 'No weight files found', severity: 'error'})
   for (const w of weights) {
@@ -57,7 +71,7 @@ export async function workspaceHealth(dir: string, env: NodeJS.ProcessEnv = proc
         path: w.path,
         severity: 'error',
       })
-    else if (await isLfsPointer(w)) {
+    else if (isLfsPointer(reader, w)) {
       anomalies.push({
         code: 'lfs_pointer_detected',
         message: `Git LFS pointer instead of weights: ${w.path}`,
@@ -67,8 +81,8 @@ export async function workspaceHealth(dir: string, env: NodeJS.ProcessEnv = proc
     }
   }
 
-  const index = await checkIndex(files, byPath, anomalies)
-  for (const f of files.filter((x) => /(\.partial|partial|\.tmp)$/i.test(x.path))) {
+  const index = checkIndex(reader, chooseIndex(reader, files), anomalies)
+  for (const f of files.filter((x) => isPartialMarker(x.path))) {
     anomalies.push({
       code: 'partial_marker',
       message: `Partial download marker: ${f.path}`,
@@ -81,6 +95,7 @@ export async function workspaceHealth(dir: string, env: NodeJS.ProcessEnv = proc
   const {code, healthy, reason} = target.health
   if (!healthy && !anomalies.some((a) => a.severity === 'error'))
     anomalies.push({code, message: reason, severity: 'error'})
+  const groups = shardGroups(weights)
   return {
     anomalies,
     config,
@@ -93,69 +108,63 @@ export async function workspaceHealth(dir: string, env: NodeJS.ProcessEnv = proc
       count: weights.length,
       formats: [...new Set(weights.map((w) => w.path.slice(w.path.lastIndexOf('.'))))].sort(),
       index,
-      pattern_complete: patternComplete(weights),
+      pattern_complete: groups.size === 0 ? null : shardGap(groups) === null,
     },
   }
 }
 
-async function checkConfig(
-  file: LocalFile | undefined,
+/** config.json as health judges it: required unless every weight is GGUF, which carries its own config. */
+function checkConfig(
+  reader: SnapshotReader,
+  ggufOnly: boolean,
   anomalies: WorkspaceAnomaly[],
-): Promise<WorkspaceHealth['config']> {
-  if (!file) {
-    anomalies.push({code: 'config_missing', message: 'config.json is missing', severity: 'error'})
+): WorkspaceHealth['config'] {
+  const read = reader.json('config.json')
+  if (read.kind === 'missing') {
+    if (!ggufOnly) anomalies.push({code: 'config_missing', message: 'config.json is missing', severity: 'error'})
     return {exists: false, path: 'config.json', valid_json: false}
   }
 
-  try {
-    JSON.parse(await readFile(file.absPath, 'utf8'))
-    return {exists: true, path: 'config.json', valid_json: true}
-  } catch {
+  if (read.kind === 'invalid') {
     anomalies.push({
       code: 'config_invalid_json',
       message: 'config.json is not valid JSON',
       path: 'config.json',
       severity: 'error',
     })
-    return {exists: true, path: 'config.json', valid_json: false}
   }
+
+  return {exists: true, path: 'config.json', valid_json: read.kind === 'ok'}
 }
 
-async function checkIndex(
-  files: LocalFile[],
-  byPath: Map<string, LocalFile>,
+/** The index health judges shards by; a shard is missing when absent, empty or an LFS pointer. */
+function checkIndex(
+  reader: SnapshotReader,
+  indexPath: null | string,
   anomalies: WorkspaceAnomaly[],
-): Promise<WorkspaceHealth['weights']['index']> {
-  const indexFile = files.find((f) => f.path.endsWith('.safetensors.index.json'))
-  if (!indexFile) return {has_index: false, missing: []}
-  let shards: string[]
-  try {
-    const parsed = JSON.parse(await readFile(indexFile.absPath, 'utf8')) as {weight_map?: Record<string, string>}
-    shards = [...new Set(Object.values(parsed.weight_map ?? {}))]
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
+): WorkspaceHealth['weights']['index'] {
+  if (!indexPath) return {has_index: false, missing: []}
+  const shards = indexedShards(reader, indexPath)
+  if (shards === null) {
     anomalies.push({
       code: 'index_parse_error',
-      message: `Cannot parse ${indexFile.path}`,
-      path: indexFile.path,
+      message: `Cannot parse ${indexPath}`,
+      path: indexPath,
       severity: 'error',
     })
-    return {has_index: true, missing: [], parse_error: message}
+    return {has_index: true, missing: [], parse_error: parseError(reader.text(indexPath))}
   }
 
-  const base = indexFile.path.includes('/') ? indexFile.path.slice(0, indexFile.path.lastIndexOf('/') + 1) : ''
-  const missing: string[] = []
-  for (const shard of shards.sort()) {
-    const file = byPath.get(base + shard)
-    if (!file || file.size === 0 || (await isLfsPointer(file))) missing.push(shard)
-  }
-
+  const missing = shards.filter((shard) => {
+    const file = reader.file(shard)
+    return !file || file.size === 0 || isLfsPointer(reader, file)
+  })
   if (missing.length > 0) {
     anomalies.push({
       code: 'index_missing_shard',
       message: `Index references missing shards: ${missing.join(', ')}`,
       missing,
-      path: indexFile.path,
+      path: indexPath,
       severity: 'error',
     })
   }
@@ -163,23 +172,12 @@ async function checkIndex(
   return {has_index: true, missing}
 }
 
-/** Upstream's rule: the distinct shard numbers must cover the total the highest-sorting name announces. */
-function patternComplete(weights: LocalFile[]): boolean | null {
-  const shards = weights.map((w) => SHARD.exec(w.path)).filter((m): m is RegExpExecArray => m !== null)
-  if (shards.length === 0) return null
-  const names = shards.map((m) => m[0]).sort()
-  const total = Number(SHARD.exec(names.at(-1) as string)?.[2])
-  return new Set(shards.map((m) => m[1])).size === total
-}
-
-async function isLfsPointer(file: LocalFile): Promise<boolean> {
-  if (file.size > 200) return false
-  const handle = await open(file.absPath, 'r')
+/** Why an index is not a JSON object, in JSON.parse's words where it is not JSON at all. */
+function parseError(text: null | string): string {
   try {
-    const buffer = Buffer.alloc(file.size)
-    await handle.read(buffer, 0, file.size, 0)
-    return buffer.toString('utf8').startsWith(LFS_HEADER)
-  } finally {
-    await handle.close()
+    JSON.parse(text ?? '')
+    return 'not a JSON object'
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error)
   }
 }

@@ -46,11 +46,12 @@ describe('workspace/health (push --check-only)', () => {
     expect(h.total_bytes).to.equal(CONFIG.length + 'weights'.length + 12 + 2)
   })
 
-  it('a single GGUF file is healthy without config.json (the model verdict wins)', async () => {
+  it('a GGUF-only folder needs no config.json: the file carries its own, as health judges it', async () => {
     const h = await workspaceHealth(await workspace({'model-q4.gguf': 'GGUF....'}))
     expect(h.healthy).to.equal(true)
     expect(h.weights.formats).to.deep.equal(['.gguf'])
-    expect(codes(h)).to.deep.equal(['config_missing'])
+    expect(h.config).to.deep.equal({exists: false, path: 'config.json', valid_json: false})
+    expect(h.anomalies).to.deep.equal([])
   })
 
   it('config.json missing or invalid', async () => {
@@ -227,6 +228,62 @@ describe('workspace/health (push --check-only)', () => {
         severity: 'error',
       },
     ])
+  })
+
+  it('judges by the rules of health: sharded .bin weights, the index health uses, every marker health knows', async () => {
+    const pytorch = await workspaceHealth(
+      await workspace({
+        'config.json': CONFIG,
+        'pytorch_model-00001-of-00002.bin': 'a',
+        'pytorch_model-00002-of-00002.bin': 'b',
+        'pytorch_model.bin.index.json': index(['pytorch_model-00001-of-00002.bin', 'pytorch_model-00002-of-00002.bin']),
+        'training_args.bin': 'not weights',
+        ...TOKENIZER,
+      }),
+    )
+    expect(pytorch.healthy).to.equal(true)
+    expect(pytorch.anomalies).to.deep.equal([])
+    expect(pytorch.weights).to.deep.equal({
+      count: 2,
+      formats: ['.bin'],
+      index: {has_index: true, missing: []},
+      pattern_complete: true,
+    })
+
+    // A safetensors index beside GGUF weights names nothing health loads.
+    const stray = await workspaceHealth(
+      await workspace({'model.safetensors.index.json': index(['model-00001-of-00002.safetensors']), 'm.gguf': 'G'}),
+    )
+    expect(stray.healthy).to.equal(true)
+    expect(stray.weights.index).to.deep.equal({has_index: false, missing: []})
+    expect(stray.anomalies).to.deep.equal([])
+
+    const resumed = await workspaceHealth(
+      await workspace({'config.json': CONFIG, 'model.safetensors': 'w', 'x.incomplete': 'x', ...TOKENIZER}),
+    )
+    expect(codes(resumed)).to.deep.equal(['partial_marker', 'partial_marker'])
+    expect(resumed.anomalies.map((a) => a.severity)).to.deep.equal(['warn', 'error'])
+  })
+
+  it('names an error exactly when the verdict is unhealthy', async () => {
+    const folders: Array<Record<string, Entry>> = [
+      {'config.json': CONFIG, 'model.safetensors': 'w', ...TOKENIZER},
+      {'config.json': CONFIG, 'model.safetensors': '', ...TOKENIZER},
+      {'config.json': '{nope', 'model.safetensors': 'w', ...TOKENIZER},
+      {'config.json': CONFIG, 'model.safetensors': 'w'},
+      {'config.json': CONFIG, 'adapter_model.bin': 'w', ...TOKENIZER},
+      {'config.json': CONFIG, 'adapter_model.bin': '', ...TOKENIZER},
+      {'config.json': CONFIG, 'model-00001-of-00002.safetensors': 'a', ...TOKENIZER},
+      {'m.gguf': 'G', 'model.safetensors.index.json': '{nope'},
+      {'m.GGUF': 'G'},
+    ]
+    for (const entries of folders) {
+      const h = await workspaceHealth(await workspace(entries))
+      expect(
+        h.anomalies.some((a) => a.severity === 'error'),
+        JSON.stringify(entries),
+      ).to.equal(!h.healthy)
+    }
   })
 
   it('judges only the files a push would upload (.hfignore applies), and reports the runtime verdict', async () => {
