@@ -24,3 +24,11 @@ export function errorEnvelope(
 export function formatEnvelope(envelope: Envelope): string {
   return JSON.stringify(envelope, null, 2) + '\n'
 }
+
+/**
+ * A long-running command's envelope (a server's "listening" report): one compact line, because the command keeps
+ * running after it and the tools that start it read stdout line by line, not until exit.
+ */
+export function formatEnvelopeLine(envelope: Envelope): string {
+  return JSON.stringify(envelope) + '\n'
+}

@@ -1,10 +1,14 @@
-import {ExitCode, Flags, MlxkCommand, MlxkError} from 'mlxk/sdk'
-import {groupFlags, groupOptionsFrom} from 'mlxk/sdk/group-flags'
+import {Flags, formatEnvelopeLine, MlxkCommand, usageError} from 'mlxk/sdk'
+import {groupFlags, groupOptionsFrom, resolveGroupSpec, SAMPLING_DEFAULTS} from 'mlxk/sdk/runtime'
 
-import type {ServerStarted} from '../serve/main.js'
+import type {ServerStarted} from '../serve/options.js'
 
-const DEFAULT_TEMPERATURE = 0.7
-const DEFAULT_TOP_P = 0.9
+/**
+ * Concurrent generations per model, which the runtime batches: enough that a few clients (an editor, a chat UI,
+ * an agent) never wait on each other, few enough that their KV caches fit beside a laptop-sized model.
+ * mlx_lm.server allows 32 sequences in decode and 8 in prompt processing.
+ */
+const DEFAULT_PARALLEL = 8
 
 export default class Server extends MlxkCommand<ServerStarted> {
   static override aliases = ['serve']
@@ -52,7 +56,11 @@ export default class Server extends MlxkCommand<ServerStarted> {
       min: 1,
     }),
     model: Flags.string({char: 'm', description: 'Load this model before listening (repeatable).', multiple: true}),
-    parallel: Flags.integer({default: 1, description: 'Generations running at once per model.', min: 1}),
+    parallel: Flags.integer({
+      default: DEFAULT_PARALLEL,
+      description: 'Generations running at once per model, batched by the runtime; 1 serves one at a time.',
+      min: 1,
+    }),
     port: Flags.integer({
       default: 8000,
       description: 'Port to bind; 0 picks a free one (printed on start).',
@@ -70,49 +78,56 @@ export default class Server extends MlxkCommand<ServerStarted> {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Server)
-    const [{cacheRoot}, {parseBytes, parseDuration}, {resolveGroupSpec}] = await Promise.all([
-      import('mlxk/sdk/cache/locate'),
+    const [{cacheRoot}, {parseBytes, parseDuration}, {isWorkspaceSpec}] = await Promise.all([
+      import('mlxk/sdk/cache'),
       import('../serve/options.js'),
-      import('mlxk/sdk/runtime/distributed/group-spec'),
+      import('mlxk/sdk/services'),
     ])
     const group = resolveGroupSpec(groupOptionsFrom(flags))
     const keepAliveMs = parseDuration(flags['keep-alive'])
     const gracePeriodMs = parseDuration(flags['grace-period'])
     const maxBodyBytes = parseBytes(flags['max-body'])
-    if (keepAliveMs === undefined) throw usage(`--keep-alive: not a duration: ${flags['keep-alive']}`)
-    if (gracePeriodMs === undefined) throw usage(`--grace-period: not a duration: ${flags['grace-period']}`)
-    if (maxBodyBytes === undefined || maxBodyBytes < 1) throw usage(`--max-body: not a size: ${flags['max-body']}`)
+    if (keepAliveMs === undefined) throw usageError(`--keep-alive: not a duration: ${flags['keep-alive']}`)
+    if (gracePeriodMs === undefined) throw usageError(`--grace-period: not a duration: ${flags['grace-period']}`)
+    if (maxBodyBytes === undefined || maxBodyBytes < 1) throw usageError(`--max-body: not a size: ${flags['max-body']}`)
+    const preload = flags.model ?? []
     // Koa and the runtime client load only now: `mlxk --help` and the other commands never pay for them.
     const {serve} = await import('../serve/main.js')
     await serve(
       {
-        apiKey: flags['api-key'] || undefined,
-        corsOrigins: flags['cors-origin'] ?? [],
+        announce: (started) => {
+          if (this.jsonEnabled()) process.stdout.write(formatEnvelopeLine(this.toSuccessJson(started)))
+        },
+        app: {
+          apiKey: flags['api-key'] || undefined,
+          corsOrigins: flags['cors-origin'] ?? [],
+          maxBodyBytes,
+          version: this.config.version,
+        },
+        catalog: {
+          root: cacheRoot(),
+          workspaceHome: process.env.MLXK_WORKSPACE_HOME || undefined,
+          // A folder given to --model is served like a --workspace, as `mlxk run ./folder` and mlx_lm.server do.
+          workspaces: [...(flags.workspace ?? []), ...preload.filter((spec) => isWorkspaceSpec(spec))],
+        },
+        defaults: {
+          maxTokens: flags['max-tokens'],
+          temperature: SAMPLING_DEFAULTS.temperature,
+          topP: SAMPLING_DEFAULTS.top_p,
+        },
         gracePeriodMs: Math.max(0, gracePeriodMs),
         group,
-        host: flags.host,
-        json: this.jsonEnabled(),
-        keepAliveMs,
+        limits: {
+          keepAliveMs,
+          maxLoaded: flags['max-loaded'],
+          maxQueue: flags['max-queue'],
+          parallel: flags.parallel,
+        },
+        listen: {host: flags.host, port: flags.port},
         logJson: flags['log-json'] || process.env.MLXK_LOG_JSON === '1',
-        maxBodyBytes,
-        maxLoaded: flags['max-loaded'],
-        maxQueue: flags['max-queue'],
-        maxTokens: flags['max-tokens'],
-        models: flags.model ?? [],
-        parallel: flags.parallel,
-        port: flags.port,
-        root: cacheRoot(),
-        temperature: DEFAULT_TEMPERATURE,
-        topP: DEFAULT_TOP_P,
-        version: this.config.version,
-        workspaceHome: process.env.MLXK_WORKSPACE_HOME || undefined,
-        workspaces: flags.workspace ?? [],
+        preload,
       },
       this.logger,
     )
   }
-}
-
-function usage(message: string): MlxkError {
-  return new MlxkError('CommandError', message, {exitCode: ExitCode.usage})
 }

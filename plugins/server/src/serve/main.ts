@@ -1,7 +1,7 @@
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
-import {type Logger, MlxkError, successEnvelope} from 'mlxk/sdk'
+import {type Logger, MlxkError} from 'mlxk/sdk'
 
 import {accessLogWriter} from './access-log-writer.js'
 import {createApp} from './app.js'
@@ -13,19 +13,6 @@ import {RequestValidator} from './openai/schemas.js'
 import {isLoopback, type ServeOptions, urlFor} from './options.js'
 import {onSignals, shutdown} from './shutdown.js'
 import {SupervisedRuntime} from './supervised-runtime.js'
-
-/** Start-up data: printed as one JSON line with `--json` (upstream's host/port/model/max_tokens, plus more). */
-export interface ServerStarted {
-  api_key_required: boolean
-  host: string
-  max_tokens: null | number
-  model: null | string
-  models: string[]
-  pid: number
-  port: number
-  status: 'listening'
-  url: string
-}
 
 /** Runs the server until a signal stops it. Throws (before listening) when a preload or the bind fails. */
 export async function serve(options: ServeOptions, logger: Logger): Promise<void> {
@@ -49,23 +36,11 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
   const runtime = new SupervisedRuntime({group: options.group, logger})
   const metrics = new ServerMetrics()
   const inflight = new InFlight()
-  const manager = new ModelManager({
-    keepAliveMs: options.keepAliveMs,
-    logger,
-    maxLoaded: options.maxLoaded,
-    maxQueue: options.maxQueue,
-    metrics,
-    parallel: options.parallel,
-    runtime,
-  })
-  const catalog = new ModelCatalog({
-    root: options.root,
-    workspaceHome: options.workspaceHome,
-    workspaces: options.workspaces,
-  })
+  const manager = new ModelManager({...options.limits, logger, metrics, runtime})
+  const catalog = new ModelCatalog(options.catalog)
   try {
     const preloaded: string[] = []
-    const models = await Promise.all(options.models.map((spec) => catalog.resolve(spec)))
+    const models = await Promise.all(options.preload.map((spec) => catalog.resolve(spec)))
     if (options.group !== undefined) {
       note(`checking the ${options.group.hosts.length} ranks on ${options.group.hosts.map((h) => h.ssh).join(', ')}`)
       // Every model before any loads; the preloads below find them vetted and do not check again.
@@ -87,13 +62,8 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
       {
         accessLog: accessLogWriter(options.logJson),
         catalog,
-        config: {
-          apiKey: options.apiKey,
-          corsOrigins: options.corsOrigins,
-          maxBodyBytes: options.maxBodyBytes,
-          version: options.version,
-        },
-        defaults: {maxTokens: options.maxTokens, temperature: options.temperature, topP: options.topP},
+        config: options.app,
+        defaults: options.defaults,
         inflight,
         manager,
         metrics,
@@ -103,33 +73,30 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
       logger,
     )
     const server = createServer(app.callback())
-    await listen(server, options.port, options.host).catch((error: unknown) => {
-      throw bindError(error, options)
+    const {host} = options.listen
+    await listen(server, options.listen).catch((error: unknown) => {
+      throw bindError(error, options.listen)
     })
     const port = (server.address() as AddressInfo).port
-    const url = urlFor(options.host, port)
-    if (!isLoopback(options.host) && !options.apiKey) {
+    const url = urlFor(host, port)
+    if (!isLoopback(host) && !options.app.apiKey) {
       note(
-        `warning: listening on ${options.host} without an API key; anyone who can reach this port can use it (set --api-key or MLXK_API_KEY)`,
+        `warning: listening on ${host} without an API key; anyone who can reach this port can use it (set --api-key or MLXK_API_KEY)`,
       )
     }
 
     note(`listening on ${url}`)
-    if (options.json) {
-      const started: ServerStarted = {
-        api_key_required: options.apiKey !== undefined,
-        host: options.host,
-        max_tokens: options.maxTokens ?? null,
-        model: preloaded[0] ?? null,
-        models: preloaded,
-        pid: process.pid,
-        port,
-        status: 'listening',
-        url,
-      }
-      // One compact line, not the pretty envelope: the server keeps running, and tools read it line by line.
-      process.stdout.write(JSON.stringify(successEnvelope('server', started)) + '\n')
-    }
+    options.announce({
+      api_key_required: options.app.apiKey !== undefined,
+      host,
+      max_tokens: options.defaults.maxTokens ?? null,
+      model: preloaded[0] ?? null,
+      models: preloaded,
+      pid: process.pid,
+      port,
+      status: 'listening',
+      url,
+    })
 
     await stopped
     await shutdown({gracePeriodMs: options.gracePeriodMs, inflight, manager, note, runtime, server})
@@ -142,7 +109,7 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
   }
 }
 
-function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<void> {
+function listen(server: ReturnType<typeof createServer>, {host, port}: ServeOptions['listen']): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {
@@ -152,9 +119,9 @@ function listen(server: ReturnType<typeof createServer>, port: number, host: str
   })
 }
 
-function bindError(error: unknown, options: ServeOptions): unknown {
+function bindError(error: unknown, {host, port}: ServeOptions['listen']): unknown {
   const code = (error as NodeJS.ErrnoException).code
-  const where = urlFor(options.host, options.port)
+  const where = urlFor(host, port)
   if (code === 'EADDRINUSE') {
     return new MlxkError('address_in_use', `Cannot listen on ${where}: the port is in use`, {
       hint: 'Stop the other server or pick another port with --port (0 picks a free one)',

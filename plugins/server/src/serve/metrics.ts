@@ -1,6 +1,6 @@
-import type {Topology} from 'mlxk/sdk/runtime/index'
+import type {Topology} from 'mlxk/sdk/runtime'
 
-import type {ModelSnapshot} from './models/manager.js'
+import type {ModelSnapshot} from './models/types.js'
 
 /**
  * A minimal Prometheus text-format registry. The server needs a handful of counters, gauges and histograms;

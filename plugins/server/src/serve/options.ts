@@ -1,33 +1,45 @@
-import type {GroupSpec} from 'mlxk/sdk/runtime/index'
+import type {GroupSpec} from 'mlxk/sdk/runtime'
 
-/** Everything `mlxk server` was asked to do, after flags and environment are resolved. */
+import type {AppConfig} from './context.js'
+import type {CatalogOptions} from './models/catalog.js'
+import type {ModelLimits} from './models/manager.js'
+import type {SamplingDefaults} from './openai/request.js'
+
+/**
+ * Everything `mlxk server` was asked to do, after flags and environment are resolved, grouped by the part of the
+ * server that takes it, so serve() hands each group on as it is.
+ */
 export interface ServeOptions {
-  apiKey?: string | undefined
-  corsOrigins: string[]
-  /** Run every model across this distributed group (docs/distributed.md). */
-  group?: GroupSpec | undefined
+  /** Called once the server listens; the command prints it (one envelope line with `--json`). */
+  announce(started: ServerStarted): void
+  /** The HTTP pipeline: auth, CORS, body limit, version. */
+  app: AppConfig
+  /** Where models come from: the cache and the workspace folders. */
+  catalog: CatalogOptions
+  /** Sampling and completion budget for requests that leave them out. */
+  defaults: SamplingDefaults
   /** How long in-flight generations may finish after the first signal. */
   gracePeriodMs: number
-  host: string
-  json: boolean
-  keepAliveMs: number
+  /** Run every model across this distributed group (docs/distributed.md). */
+  group?: GroupSpec | undefined
+  limits: ModelLimits
+  listen: {host: string; port: number}
   logJson: boolean
-  maxBodyBytes: number
-  maxLoaded: number
-  maxQueue: number
-  /** Default completion budget for requests without max_tokens; unset: half the context. */
-  maxTokens?: number | undefined
   /** `--model` specs to load before listening. */
+  preload: string[]
+}
+
+/** Start-up data: printed as one JSON line with `--json` (upstream's host/port/model/max_tokens, plus more). */
+export interface ServerStarted {
+  api_key_required: boolean
+  host: string
+  max_tokens: null | number
+  model: null | string
   models: string[]
-  parallel: number
+  pid: number
   port: number
-  /** The hub cache root. */
-  root: string
-  temperature: number
-  topP: number
-  version: string
-  workspaceHome?: string | undefined
-  workspaces: string[]
+  status: 'listening'
+  url: string
 }
 
 const UNITS_MS: Record<string, number> = {h: 3_600_000, m: 60_000, ms: 1, s: 1000}

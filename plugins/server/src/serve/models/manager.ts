@@ -1,23 +1,28 @@
 import type {Logger} from 'mlxk/sdk'
-import type {LoadedEvent, ShardingInfo} from 'mlxk/sdk/runtime/index'
+import type {LoadedEvent} from 'mlxk/sdk/runtime'
 
 import {ShutdownAbortError} from '../in-flight.js'
 import type {ServerMetrics} from '../metrics.js'
 import type {RuntimePort} from '../runtime-port.js'
 import type {ServableModel} from './catalog.js'
 import {QueueFullError, Slots} from './slots.js'
+import type {ModelSnapshot} from './types.js'
 
-export interface ManagerOptions {
+/** How many models stay resident, for how long, and how many requests each may run and queue. */
+export interface ModelLimits {
   /** Idle time before a model is unloaded; -1 never, 0 right after each request. */
   keepAliveMs: number
-  logger?: Logger
   /** Models resident at once (≥ 1). */
   maxLoaded: number
   /** Requests waiting per model beyond the running ones. */
   maxQueue: number
-  metrics: ServerMetrics
-  /** Generations running at once per model. */
+  /** Generations running at once per model; the runtime batches those it can. */
   parallel: number
+}
+
+export interface ManagerOptions extends ModelLimits {
+  logger?: Logger
+  metrics: ServerMetrics
   runtime: RuntimePort
 }
 
@@ -50,17 +55,6 @@ interface Entry {
   /** Preloaded with `--model`: exempt from the idle unload. */
   pinned: boolean
   slots: Slots
-}
-
-/** One model's state for /health and /metrics. */
-export interface ModelSnapshot {
-  active: number
-  context_length: null | number
-  id: string
-  loaded: boolean
-  /** How the model is split over the distributed group; null for a single process. */
-  sharding: null | ShardingInfo
-  waiting: number
 }
 
 /**
