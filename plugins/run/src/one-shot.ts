@@ -1,7 +1,11 @@
-import type {ChatMessage, DoneEvent, SamplingParams, StartEvent} from 'mlxk/sdk/runtime/protocol'
+import type {ChatMessage, SamplingParams} from 'mlxk/sdk/runtime/index'
+import {GenerationReader, GenerationText} from 'mlxk/sdk/runtime/index'
+import type {RunTarget} from 'mlxk/sdk/services/run-preflight'
 
 import {AnswerWriter, type DisplayOptions} from './answer-writer.js'
 import type {ModelSession} from './model-session.js'
+import type {RunData} from './run-data.js'
+import {formatGenerationLine} from './stats.js'
 
 export interface OneShotRequest {
   /** Render with the chat template (true) or send the text raw (`--no-chat-template`). */
@@ -12,56 +16,60 @@ export interface OneShotRequest {
   session: ModelSession
   /** Where human output goes; null for --json (nothing is printed). */
   sink: null | {stream: boolean; write: (text: string) => void}
+  /** The model as the user typed it (upstream's `model` field). */
+  spec: string
   system: string | undefined
+  target: RunTarget
+  /** `--verbose`: timing line on stderr. */
+  verbose: boolean
 }
 
-export interface OneShotResult {
-  content: string
-  done: DoneEvent
-  onlyHiddenReasoning: boolean
-  reasoning: string
-  start: StartEvent
-}
-
-/** One prompt, one answer: streamed to the sink as tokens arrive, or buffered and written once (`--no-stream`). */
-export async function generateOnce(request: OneShotRequest): Promise<OneShotResult> {
+/**
+ * One prompt, one answer: streamed to the sink as tokens arrive, or buffered and written once (`--no-stream`),
+ * and returned as `run --json`'s data.
+ */
+export async function answerOnce(request: OneShotRequest): Promise<RunData> {
   const {session, sink} = request
   let buffered = ''
   const write = sink === null ? () => {} : sink.stream ? sink.write : (text: string) => (buffered += text)
   const writer = new AnswerWriter(write, request.display)
-  let start: StartEvent | undefined
-  let content = ''
-  let reasoning = ''
-  const stream = session.client.generate({
-    ...request.sampling,
-    ...inputOf(request),
-    chat_template: request.chatTemplate,
-    model_id: session.modelId,
-  })
-  for await (const event of stream) {
-    switch (event.event) {
-      case 'start': {
-        start = event
-        break
-      }
-
-      case 'token': {
-        if (event.channel === 'reasoning') reasoning += event.text
-        else content += event.text
-        writer.push(event.channel, event.text)
-        break
-      }
-
-      case 'done': {
-        if (start === undefined) throw new Error('runtime protocol violation: done before start')
-        writer.finish()
-        if (sink !== null && !sink.stream) sink.write(buffered)
-        return {content, done: event, onlyHiddenReasoning: writer.onlyHiddenReasoning, reasoning, start}
-      }
-    }
+  const reader = await GenerationReader.open(
+    session.client.generate({
+      ...request.sampling,
+      ...inputOf(request),
+      chat_template: request.chatTemplate,
+      model_id: session.modelId,
+    }),
+  )
+  const text = new GenerationText()
+  for await (const piece of reader) {
+    text.add(piece)
+    writer.push(piece.channel, piece.text)
   }
 
-  throw new Error('runtime protocol violation: the generation ended without done')
+  writer.finish()
+  if (sink !== null && !sink.stream) sink.write(buffered)
+  const {done, start} = reader
+  if (request.verbose) process.stderr.write(formatGenerationLine(start, done) + '\n')
+  if (sink !== null && writer.onlyHiddenReasoning) {
+    process.stderr.write('[mlxk] The model produced only reasoning, which is hidden; add --show-reasoning to see it.\n')
+  }
+
+  const reasoning = (text.reasoning ?? '').trim()
+  const {client, loaded} = session
+  return {
+    distributed: client.topology ? {sharding: loaded.sharding ?? null, topology: client.topology} : null,
+    finish_reason: done.finish_reason,
+    generation_time_s: done.timing.total_s,
+    model: request.spec,
+    prompt: request.prompt,
+    reasoning: reasoning === '' ? null : reasoning,
+    resolved: {commit: request.target.commit, kind: request.target.kind, name: request.target.name},
+    response: text.content.trim(),
+    timing: {load_time_s: loaded.load_time_s, tokens_per_s: done.timing.tokens_per_s, ttft_s: done.timing.ttft_s},
+    tokens_generated: done.usage.completion_tokens,
+    usage: {completion_tokens: done.usage.completion_tokens, prompt_tokens: done.usage.prompt_tokens},
+  }
 }
 
 function inputOf(request: OneShotRequest): {messages: ChatMessage[]} | {prompt: string} {

@@ -1,6 +1,15 @@
-// The Python MLX runtime: finding the interpreter, talking protocol 1 to the worker, keeping it alive.
+// `mlxk/sdk/runtime`, the Python MLX runtime: finding the interpreter, talking protocol 1 to the worker, keeping it
+// alive, and the flags and defaults of the commands that start it. execa loads with the first worker, so a command
+// may import this at the top for its flags.
+export {type GroupFlagValues, groupFlags, groupOptionsFrom} from '../group-flags.js'
 export * from './distributed/index.js'
-export {collectGeneration, type CollectedGeneration} from './collect.js'
+export {
+  collectGeneration,
+  type CollectedGeneration,
+  type GenerationPiece,
+  GenerationReader,
+  GenerationText,
+} from './generation-reader.js'
 export {type GenerateOptions, type LoadParams, RuntimeClient, type RuntimeStartOptions} from './client.js'
 export {readRuntimeInfoCache, type RuntimeInfoCache, runtimeInfoCachePath, writeRuntimeInfoCache} from './info-cache.js'
 export {
@@ -15,5 +24,6 @@ export {
   WORKER_MODULE_ARGS,
 } from './locate.js'
 export * from './protocol.js'
+export {SAMPLING_DEFAULTS} from './sampling.js'
 export {RuntimeSupervisor} from './supervisor.js'
 export {describeExit, type WorkerExit} from './worker-process.js'

@@ -1,7 +1,7 @@
 import {createInterface, type Interface} from 'node:readline'
 
 import {isMlxkError} from 'mlxk/sdk'
-import type {DoneEvent, SamplingParams, StartEvent} from 'mlxk/sdk/runtime/protocol'
+import {GenerationReader, GenerationText, type SamplingParams} from 'mlxk/sdk/runtime/index'
 
 import {AnswerWriter, type DisplayOptions} from '../answer-writer.js'
 import type {ModelSession} from '../model-session.js'
@@ -125,28 +125,26 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
       let buffered = ''
       const write = options.stream ? (text: string) => void io.output.write(text) : (text: string) => (buffered += text)
       const writer = new AnswerWriter(write, options.display)
-      let content = ''
-      let done: DoneEvent | undefined
-      let start: StartEvent | undefined
-      let tooTight = false
+      const text = new GenerationText()
+      let reader: GenerationReader
       try {
-        const stream = options.session.client.generate(
-          {...options.sampling, messages: conversation.messagesWith(question), model_id: options.session.modelId},
-          {signal},
+        reader = await GenerationReader.open(
+          options.session.client.generate(
+            {...options.sampling, messages: conversation.messagesWith(question), model_id: options.session.modelId},
+            {signal},
+          ),
         )
-        for await (const event of stream) {
-          if (event.event === 'start') {
-            start = event
-            // A nearly full context would cut the answer short: make room first, before anything was shown.
-            tooTight =
-              conversation.turns.length > 0 && event.max_tokens < answerReserve(event.context_length, options.sampling)
-            if (tooTight) break
-          } else if (event.event === 'token') {
-            if (event.channel === 'content') content += event.text
-            writer.push(event.channel, event.text)
-          } else {
-            done = event
-          }
+        const {start} = reader
+        // A nearly full context would cut the answer short: make room first, before anything was shown.
+        if (conversation.turns.length > 0 && start.max_tokens < answerReserve(start.context_length, options.sampling)) {
+          await reader.close()
+          dropOldest()
+          continue
+        }
+
+        for await (const piece of reader) {
+          text.add(piece)
+          writer.push(piece.channel, piece.text)
         }
       } catch (error) {
         if (!isMlxkError(error) || FATAL.has(error.type)) throw error
@@ -164,14 +162,9 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
         return false
       }
 
-      if (tooTight) {
-        if (dropOldest()) continue
-        tooTight = false
-      }
-
       writer.finish()
       io.output.write(buffered)
-      if (done === undefined || start === undefined) return false
+      const {done, start} = reader
       if (options.verbose) io.error.write(formatGenerationLine(start, done) + '\n')
       if (done.finish_reason === 'cancelled') {
         io.error.write('[interrupted: this answer is not kept in the history]\n')
@@ -182,7 +175,7 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
         io.error.write(
           '[mlxk] The model only produced reasoning, which is hidden; start the chat with --show-reasoning to see it.\n',
         )
-      conversation.record({assistant: content.trim(), user: question})
+      conversation.record({assistant: text.content.trim(), user: question})
       return true
     }
   }

@@ -2,18 +2,18 @@ import {Args, ExitCode, Flags, MlxkCommand, MlxkError} from 'mlxk/sdk'
 import {cacheRoot} from 'mlxk/sdk/cache/locate'
 import {groupFlags, groupOptionsFrom} from 'mlxk/sdk/group-flags'
 import {resolveGroupSpec} from 'mlxk/sdk/runtime/distributed/group-spec'
-import {prepareRunTarget, type RunTarget} from 'mlxk/sdk/services/run-preflight'
+import {prepareRunTarget} from 'mlxk/sdk/services/run-preflight'
 import {supportedModelTypes} from 'mlxk/sdk/services/supported'
 
 import type {DisplayOptions} from '../answer-writer.js'
 import type {ChatSummary} from '../chat/chat-loop.js'
-import {type ModelSession, openModelSession} from '../model-session.js'
+import {openModelSession} from '../model-session.js'
 import {decimalFlag} from '../number-flag.js'
-import {generateOnce} from '../one-shot.js'
+import {answerOnce} from '../one-shot.js'
 import {readPromptInput} from '../prompt-input.js'
 import type {RunData} from '../run-data.js'
 import {DEFAULT_TEMPERATURE, DEFAULT_TOP_P, samplingParams} from '../sampling.js'
-import {formatGenerationLine, formatLoadLine} from '../stats.js'
+import {formatLoadLine} from '../stats.js'
 
 type RunResult = ChatSummary | RunData
 
@@ -145,79 +145,25 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
         return this.output(summary, () => '')
       }
 
-      const data = await this.oneShot(
-        {
-          chatTemplate: flags['chat-template'],
-          display,
-          prompt: input.prompt,
-          session,
-          spec: args.model,
-          stream: flags.stream,
-          system: flags.system,
-          target,
-          verbose: flags.verbose,
-        },
+      // Human output is written while generating (that is the point of streaming), so `output()` renders nothing.
+      const sink = this.jsonEnabled()
+        ? null
+        : {stream: flags.stream, write: (text: string) => void process.stdout.write(text)}
+      const data = await answerOnce({
+        chatTemplate: flags['chat-template'],
+        display,
+        prompt: input.prompt,
         sampling,
-      )
+        session,
+        sink,
+        spec: args.model,
+        system: flags.system,
+        target,
+        verbose: flags.verbose,
+      })
       return this.output(data, () => '')
     } finally {
       await session.client.close()
-    }
-  }
-
-  private async oneShot(
-    request: {
-      chatTemplate: boolean
-      display: DisplayOptions
-      prompt: string
-      session: ModelSession
-      spec: string
-      stream: boolean
-      system: string | undefined
-      target: RunTarget
-      verbose: boolean
-    },
-    sampling: ReturnType<typeof samplingParams>,
-  ): Promise<RunData> {
-    const json = this.jsonEnabled()
-    // Human output is written while generating (that is the point of streaming), so `output()` renders nothing.
-    const sink = json ? null : {stream: request.stream, write: (text: string) => void process.stdout.write(text)}
-    const result = await generateOnce({
-      chatTemplate: request.chatTemplate,
-      display: request.display,
-      prompt: request.prompt,
-      sampling,
-      session: request.session,
-      sink,
-      system: request.system,
-    })
-    const {done, start} = result
-    if (request.verbose) process.stderr.write(formatGenerationLine(start, done) + '\n')
-
-    if (!json && result.onlyHiddenReasoning) {
-      process.stderr.write(
-        '[mlxk] The model produced only reasoning, which is hidden; add --show-reasoning to see it.\n',
-      )
-    }
-
-    const reasoning = result.reasoning.trim()
-    const {client, loaded} = request.session
-    return {
-      distributed: client.topology ? {sharding: loaded.sharding ?? null, topology: client.topology} : null,
-      finish_reason: done.finish_reason,
-      generation_time_s: done.timing.total_s,
-      model: request.spec,
-      prompt: request.prompt,
-      reasoning: reasoning === '' ? null : reasoning,
-      resolved: {commit: request.target.commit, kind: request.target.kind, name: request.target.name},
-      response: result.content.trim(),
-      timing: {
-        load_time_s: request.session.loaded.load_time_s,
-        tokens_per_s: done.timing.tokens_per_s,
-        ttft_s: done.timing.ttft_s,
-      },
-      tokens_generated: done.usage.completion_tokens,
-      usage: {completion_tokens: done.usage.completion_tokens, prompt_tokens: done.usage.prompt_tokens},
     }
   }
 }

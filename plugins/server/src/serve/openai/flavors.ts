@@ -1,4 +1,4 @@
-import type {GenerateParams, TokenChannel, TokenLogprob} from 'mlxk/sdk/runtime/index'
+import type {GenerateParams, GenerationPiece, GenerationText} from 'mlxk/sdk/runtime'
 
 import {
   type OpenAiFinishReason,
@@ -25,32 +25,12 @@ import {
 } from './request.js'
 import type {RequestKind} from './schemas.js'
 
-/** What a generation produced, for the non-streamed response. */
-export interface Collected {
-  content: string
-  /** Logprob entries of content-channel tokens (chat) or of all tokens (text completions), when asked for. */
-  logprobs: TokenLogprob[]
-  /** All text with the `<think>` markers the runtime removed put back: what a raw text completion returns. */
-  raw: string
-  /** Null for a model without reasoning. */
-  reasoning: null | string
-}
-
-/** One token event's text, also with its markers put back (`raw`). */
-export interface Piece {
-  channel: TokenChannel
-  /** The runtime's entries for the tokens this event carries (only when the request asked for logprobs). */
-  logprobs?: TokenLogprob[]
-  raw: string
-  text: string
-}
-
 /**
  * The differences between chat and text completions, so one generation route serves both: how a request
  * becomes runtime params, and how output becomes OpenAI objects.
  */
 export interface Flavor<B extends SamplingFields> {
-  complete(meta: ResponseMeta, body: B, out: Collected, finish: OpenAiFinishReason, usage: OpenAiUsage): object
+  complete(meta: ResponseMeta, body: B, out: GenerationText, finish: OpenAiFinishReason, usage: OpenAiUsage): object
   /** The request field a too-long prompt is blamed on. */
   inputParam: string
   kind: RequestKind
@@ -61,13 +41,20 @@ export interface Flavor<B extends SamplingFields> {
   streamHead(meta: ResponseMeta, body: B): object[]
   streamFinal(meta: ResponseMeta, finish: OpenAiFinishReason): object
   /** The chunk for one token event; reasoning text only exists in chat. `offset`: raw text sent before it. */
-  streamToken(meta: ResponseMeta, body: B, piece: Piece, offset: number): object
+  streamToken(meta: ResponseMeta, body: B, piece: GenerationPiece, offset: number): object
   usageChunk(meta: ResponseMeta, usage: OpenAiUsage): object
 }
 
 export const chatFlavor: Flavor<ChatRequest> = {
+  // OpenAI's chat shape has no place for the logprobs of reasoning tokens.
   complete: (meta, body, out, finish, usage) =>
-    presentChatCompletion(meta, out, finish, usage, body.logprobs === true ? presentChatLogprobs(out.logprobs) : null),
+    presentChatCompletion(
+      meta,
+      out,
+      finish,
+      usage,
+      body.logprobs === true ? presentChatLogprobs(out.contentLogprobs) : null,
+    ),
   inputParam: 'messages',
   kind: 'chat',
   params: chatParams,

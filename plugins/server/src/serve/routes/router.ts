@@ -2,7 +2,8 @@ import type {Next} from 'koa'
 
 import type {AppContext, AppDeps} from '../context.js'
 import {chatFlavor, completionFlavor} from '../openai/flavors.js'
-import {handleGeneration} from './generation.js'
+import {validated} from '../middleware/validate.js'
+import {generationRoute} from './generation.js'
 import {healthRoute, metricsRoute} from './health.js'
 import {getModelRoute, listModelsRoute} from './models.js'
 
@@ -16,6 +17,8 @@ export const BODY_ROUTES: ReadonlySet<string> = new Set(['/v1/chat/completions',
  * error writer answers in OpenAI's "Invalid URL" shape.
  */
 export function routes(deps: AppDeps) {
+  const chat = validated(deps, chatFlavor, generationRoute(deps, chatFlavor))
+  const completion = validated(deps, completionFlavor, generationRoute(deps, completionFlavor))
   return async (ctx: AppContext, next: Next): Promise<void> => {
     const {method, path} = ctx
     const route = `${method} ${path}`
@@ -33,11 +36,11 @@ export function routes(deps: AppDeps) {
       }
 
       case 'POST /v1/chat/completions': {
-        return handleGeneration(ctx, deps, chatFlavor)
+        return chat(ctx)
       }
 
       case 'POST /v1/completions': {
-        return handleGeneration(ctx, deps, completionFlavor)
+        return completion(ctx)
       }
     }
 
