@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from typing import Any
 
+from .constrained import TokenMask, token_mask
 from .errors import WorkerError
 from .generation_params import GenerateParams
 from .model_loading import THINK_END, THINK_START, LoadedModel
@@ -47,6 +49,9 @@ class Generation:
         self.loaded = loaded
         self.received_at = received_at
         self.prompt_ids, prompt_text = render_prompt(params, loaded)
+        if not self.prompt_ids:
+            # mlx-lm cannot start from nothing; an empty prompt (or a template that renders none) is the caller's.
+            raise WorkerError("bad_request", "the prompt is empty: there is nothing to continue from")
         self.prompt_tokens = len(self.prompt_ids)
         available = loaded.context_length - self.prompt_tokens
         if available <= 0:
@@ -60,13 +65,24 @@ class Generation:
         self.max_tokens = min(requested, available)
         self.clamped = params.max_tokens is not None and requested > available
         starts_in_reasoning = loaded.is_reasoning and prompt_opens_reasoning(prompt_text)
-        self.splitter = ReasoningSplitter(THINK_START, THINK_END, starts_in_reasoning) if loaded.is_reasoning else None
+        # A constrained answer is kept verbatim: only a reasoning block before it is split off.
+        self.splitter = (
+            ReasoningSplitter(THINK_START, THINK_END, starts_in_reasoning, leading_only=params.constraint is not None)
+            if loaded.is_reasoning
+            else None
+        )
         self.stops = StopStringScanner(params.stop)
         vocab = getattr(getattr(loaded.model, "args", None), "vocab_size", None)
+        if isinstance(vocab, int) and params.top_k >= vocab:
+            # Keeping every token is no top-k at all; mlx-lm's sampler refuses such a k instead.
+            self.params = params = dataclasses.replace(params, top_k=0)
         if isinstance(vocab, int):
             bad = [t for t in params.logit_bias if t >= vocab]
             if bad:
                 raise WorkerError("bad_request", f"logit_bias token id out of range (vocab size {vocab}): {bad[0]}")
+        self.mask: TokenMask | None = (
+            token_mask(params.constraint, loaded, starts_in_reasoning) if params.constraint is not None else None
+        )
         self.completion_tokens = 0
         self._pending_logprobs: list[dict[str, Any]] = []
         self.first_token_at: float | None = None
@@ -87,7 +103,7 @@ class Generation:
     def _open_stream(self) -> Iterator[Any]:
         import mlx.core as mx
         from mlx_lm.generate import stream_generate
-        from mlx_lm.sample_utils import make_logits_processors, make_sampler
+        from mlx_lm.sample_utils import make_sampler
 
         p = self.params
         if p.seed is not None:
@@ -95,16 +111,22 @@ class Generation:
         sampler = make_sampler(
             temp=p.temperature, top_p=p.top_p if p.top_p < 1.0 else 0.0, min_p=p.min_p, top_k=p.top_k
         )
-        processor_args = p.logits_processor_args()
-        processors = make_logits_processors(**processor_args) if processor_args else None
         return stream_generate(
             self.loaded.model,
             self.loaded.tokenizer,
             self.prompt_ids,
             max_tokens=self.max_tokens,
             sampler=sampler,
-            logits_processors=processors,
+            logits_processors=self.logits_processors() or None,
         )
+
+    def logits_processors(self) -> list[Any]:
+        """Penalties and logit_bias first; the constraint mask last, so nothing can re-allow a masked token."""
+        from mlx_lm.sample_utils import make_logits_processors
+
+        processor_args = self.params.logits_processor_args()
+        processors = make_logits_processors(**processor_args) if processor_args else []
+        return processors + [self.mask] if self.mask is not None else processors
 
     def _text_events(self, text: str) -> list[Event]:
         if not text:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .constrained import Constraint, parse_constraint
 from .errors import bad_request
 
 
@@ -27,6 +28,7 @@ class GenerateParams:
     stop: list[str] = field(default_factory=list)
     logprobs: bool = False
     top_logprobs: int = 0
+    constraint: Constraint | None = None
 
     def logits_processor_args(self) -> dict[str, Any]:
         """Keyword arguments for `make_logits_processors`; empty when no processor applies."""
@@ -130,6 +132,9 @@ def parse_generate(req: dict[str, Any]) -> GenerateParams:
     seed = req.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise bad_request("seed must be an integer")
+    if seed is not None:
+        # mx.random.seed takes a uint64; OpenAI clients send any int64, and equal seeds must stay equal.
+        seed %= 2**64
     logprobs = req.get("logprobs", False)
     if logprobs is None:
         logprobs = False
@@ -138,6 +143,10 @@ def parse_generate(req: dict[str, Any]) -> GenerateParams:
     top_logprobs = _integer(req, "top_logprobs", 0) or 0
     if top_logprobs > 20:
         raise bad_request(f"top_logprobs out of range: {top_logprobs}")
+    constraint = parse_constraint(req.get("constraint"))
+    if constraint is not None and any(stop):
+        # A stop string could cut the constrained output short of its grammar and still end with "stop".
+        raise bad_request("stop strings cannot be combined with a constraint")
     return GenerateParams(
         model_id=model_id,
         messages=messages,
@@ -156,4 +165,5 @@ def parse_generate(req: dict[str, Any]) -> GenerateParams:
         stop=[s for s in stop if s],
         logprobs=logprobs,
         top_logprobs=top_logprobs if logprobs else 0,
+        constraint=constraint,
     )

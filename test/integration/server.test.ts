@@ -376,6 +376,29 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
       await expectError(await chat(long), 400, 'context_length_exceeded', 'messages')
     })
 
+    it('400 (never 500) for values that only the runtime can judge, and the server keeps serving', async () => {
+      const completion = (body: Record<string, unknown>) =>
+        postJson(`${server.url}/v1/completions`, {max_tokens: 4, model: BPE, temperature: 0, ...body})
+      // An empty prompt leaves mlx-lm nothing to continue from (it raised a ValueError → 500 before).
+      for (const prompt of ['', ['']]) {
+        const body = await expectError(await completion({prompt}), 400, 'invalid_value')
+        expect(body.error.message).to.match(/prompt is empty/)
+      }
+
+      // Values mlx-lm's sampler and seed would refuse, but whose meaning is clear: any int64 seed, a top_k at or
+      // above the vocabulary (= no top-k).
+      const user = {max_tokens: 4, messages: [{content: 'hi', role: 'user'}]}
+      const greedy = (await (await chat(user)).json()) as {choices: {message: {content: string}}[]}
+      for (const extra of [{seed: -5}, {seed: 2 ** 63}, {top_k: 100_000_000}]) {
+        const response = await chat({...user, ...extra})
+        const body = (await response.json()) as {choices: {message: {content: string}}[]}
+        expect(response.status, JSON.stringify(body)).to.equal(200)
+        if ('top_k' in extra) expect(body.choices[0]!.message.content).to.equal(greedy.choices[0]!.message.content)
+      }
+
+      expect((await chat(user)).status).to.equal(200)
+    })
+
     it('the SDK surfaces the errors as typed exceptions', async () => {
       let thrown: unknown
       try {
