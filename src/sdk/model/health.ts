@@ -108,8 +108,8 @@ function firstProblem(input: HealthInput): HealthProblem | {healthy: string} {
   if (treeProblem) return treeProblem
 
   const ggufOnly = isGgufOnly(present)
-  const configProblem = ggufOnly && !reader.has('config.json') ? null : checkConfig(reader)
-  if (configProblem) return configProblem
+  const config = ggufOnly && !reader.has('config.json') ? null : configProblem(reader)
+  if (config) return config
 
   const index = chooseIndex(reader, present)
   const weightsProblem = index ? checkIndexed(reader, index) : checkUnindexed(reader, present)
@@ -155,7 +155,8 @@ function compareWithTree(
   return null
 }
 
-function checkConfig(reader: SnapshotReader): null | HealthProblem {
+/** config.json must exist and hold a non-empty JSON object. */
+export function configProblem(reader: SnapshotReader): null | HealthProblem {
   const file = reader.file('config.json')
   if (!file) return {code: 'config_missing', reason: 'config.json missing'}
   if (file.size === 0) return {code: 'config_empty', reason: 'config.json is empty or invalid'}
@@ -287,7 +288,7 @@ export function isGgufOnly(files: readonly {path: string}[]): boolean {
   return weights.some((f) => /\.gguf$/i.test(f.path)) && !weights.some((f) => /\.(safetensors|bin)$/i.test(f.path))
 }
 
-/** What an interrupted download tool leaves under the final name's neighbour. */
+/** A file an interrupted download left under a temporary name (`.partial`, `.tmp`, `.incomplete`). */
 export function isPartialMarker(path: string): boolean {
   return /\.(partial|tmp|incomplete)$/i.test(path)
 }

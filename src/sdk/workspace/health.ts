@@ -1,6 +1,7 @@
 import type {SnapshotFile} from '../cache/types.js'
 import {
   chooseIndex,
+  configProblem,
   indexedShards,
   isGgufOnly,
   isLfsPointer,
@@ -113,28 +114,28 @@ export async function workspaceHealth(dir: string, env: NodeJS.ProcessEnv = proc
   }
 }
 
-/** config.json as health judges it: required unless every weight is GGUF, which carries its own config. */
+/** config.json as health judges it: a non-empty JSON object, required unless every weight is GGUF. */
 function checkConfig(
   reader: SnapshotReader,
   ggufOnly: boolean,
   anomalies: WorkspaceAnomaly[],
 ): WorkspaceHealth['config'] {
-  const read = reader.json('config.json')
-  if (read.kind === 'missing') {
+  if (!reader.has('config.json')) {
     if (!ggufOnly) anomalies.push({code: 'config_missing', message: 'config.json is missing', severity: 'error'})
     return {exists: false, path: 'config.json', valid_json: false}
   }
 
-  if (read.kind === 'invalid') {
+  const problem = configProblem(reader)
+  if (problem) {
     anomalies.push({
       code: 'config_invalid_json',
-      message: 'config.json is not valid JSON',
+      message: problem.code === 'config_invalid' ? 'config.json is not valid JSON' : problem.reason,
       path: 'config.json',
       severity: 'error',
     })
   }
 
-  return {exists: true, path: 'config.json', valid_json: read.kind === 'ok'}
+  return {exists: true, path: 'config.json', valid_json: problem === null}
 }
 
 /** The index health judges shards by; a shard is missing when absent, empty or an LFS pointer. */

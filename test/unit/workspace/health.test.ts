@@ -74,6 +74,13 @@ describe('workspace/health (push --check-only)', () => {
       severity: 'error',
     })
     expect(invalid.health.code).to.equal('config_invalid')
+    // As health (and upstream) judge it: valid JSON that is not a non-empty object is no config either.
+    const empty = await workspaceHealth(await workspace({'config.json': '{}', 'model.safetensors': 'w', ...TOKENIZER}))
+    expect(empty.config).to.deep.equal({exists: true, path: 'config.json', valid_json: false})
+    expect(empty.anomalies).to.deep.equal([
+      {code: 'config_invalid_json', message: 'config.json is empty or invalid', path: 'config.json', severity: 'error'},
+    ])
+    expect(empty.health.code).to.equal('config_empty')
   })
 
   it('no weights, an empty weight file, an LFS pointer instead of weights', async () => {
@@ -270,6 +277,7 @@ describe('workspace/health (push --check-only)', () => {
       {'config.json': CONFIG, 'model.safetensors': 'w', ...TOKENIZER},
       {'config.json': CONFIG, 'model.safetensors': '', ...TOKENIZER},
       {'config.json': '{nope', 'model.safetensors': 'w', ...TOKENIZER},
+      {'config.json': '[1]', 'model.safetensors': 'w', ...TOKENIZER},
       {'config.json': CONFIG, 'model.safetensors': 'w'},
       {'config.json': CONFIG, 'adapter_model.bin': 'w', ...TOKENIZER},
       {'config.json': CONFIG, 'adapter_model.bin': '', ...TOKENIZER},
