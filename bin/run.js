@@ -21,14 +21,14 @@ const {readFileSync} = await import('node:fs')
 const {fileURLToPath} = await import('node:url')
 const {registerSdkResolution} = await import('./sdk-resolution.js')
 const packageJsonUrl = new URL('../package.json', import.meta.url)
-registerSdkResolution(packageJsonUrl)
+const pjson = JSON.parse(readFileSync(packageJsonUrl, 'utf8'))
+registerSdkResolution(packageJsonUrl, pjson)
 
 // Upstream prints `mlxk <version>` and a JSON envelope for `--version --json`: route it to our `version` command.
 const args = process.argv.slice(2)
 if (args[0] === '--version' || args[0] === '-v') args[0] = 'version'
 
 // Bundled plugins the user uninstalled stay out of the core plugin list (see src/sdk/bundled-plugins.ts).
-const pjson = JSON.parse(readFileSync(packageJsonUrl, 'utf8'))
 const {readRemovedBundled} = await import('../lib/sdk/bundled-plugins.js')
 const removed = new Set(readRemovedBundled())
 pjson.oclif.plugins = pjson.oclif.plugins.filter((name) => !removed.has(name))

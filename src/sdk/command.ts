@@ -2,7 +2,7 @@ import {Command, Errors, Flags} from '@oclif/core'
 
 import {alphaKey, alphaRefusal, alphaStatus} from './alpha.js'
 import {type Envelope, errorEnvelope, formatEnvelope, successEnvelope} from './envelope.js'
-import {ExitCode, isMlxkError, MlxkError, toErrorBody} from './errors.js'
+import {isMlxkError, MlxkError, toErrorBody, usageError} from './errors.js'
 import {createLogger, type Logger} from './log.js'
 import {redact} from './redact.js'
 
@@ -30,7 +30,7 @@ export abstract class MlxkCommand<T extends object> extends Command {
 
   override async catch(error: Error & {exitCode?: number}): Promise<void> {
     // Whatever fails before argv is parsed (a failed custom flag parser included) is a usage error.
-    const mlxkError = !this.parsed && !isMlxkError(error) ? usageError(error) : toMlxkError(error)
+    const mlxkError = !this.parsed && !isMlxkError(error) ? usageError(error.message) : toMlxkError(error)
     process.exitCode = mlxkError.exitCode
     if (this.jsonEnabled()) {
       this.logJson(errorEnvelope(this.commandName, toErrorBody(mlxkError), mlxkError.data ?? null))
@@ -106,19 +106,11 @@ export abstract class MlxkCommand<T extends object> extends Command {
   }
 }
 
-function usageError(error: Error): MlxkError {
-  return new MlxkError('CommandError', error.message, {exitCode: ExitCode.usage})
-}
-
 /** Every thrown value becomes an MlxkError: usage errors keep oclif's exit 2, anything unknown is a bug. */
 export function toMlxkError(error: unknown): MlxkError {
   if (isMlxkError(error)) return error
-  if (error instanceof Errors.ExitError) {
-    return new MlxkError('CommandError', error.message, {exitCode: ExitCode.usage})
-  }
-
-  if (error instanceof Errors.CLIError || (error instanceof Error && 'oclif' in error)) {
-    return new MlxkError('CommandError', error.message, {exitCode: ExitCode.usage})
+  if (error instanceof Errors.ExitError || error instanceof Errors.CLIError || (error instanceof Error && 'oclif' in error)) {
+    return usageError(error.message)
   }
 
   const message = error instanceof Error ? error.message : String(error)

@@ -49,6 +49,11 @@ export class MlxkError extends Error {
   }
 }
 
+/** Bad usage (exit 2): what oclif's own parse errors become, for a command or flag parser that finds it later. */
+export function usageError(message: string, options: Omit<MlxkErrorOptions, 'exitCode'> = {}): MlxkError {
+  return new MlxkError('CommandError', message, {...options, exitCode: ExitCode.usage})
+}
+
 export function isMlxkError(value: unknown): value is MlxkError {
   return value instanceof MlxkError || (value instanceof Error && value.name === 'MlxkError' && 'type' in value)
 }

@@ -1,7 +1,6 @@
-import {progressLine, RateMeter} from 'mlxk/sdk/progress/rate'
-import {type StderrRow, stderrRowRunner} from 'mlxk/sdk/progress/stderr-rows'
-import {formatSize} from 'mlxk/sdk/render/format'
-import type {PushEvent} from 'mlxk/sdk/services/push'
+import {progressLine, RateMeter, type StderrRow, stderrRowRunner} from 'mlxk/sdk/progress'
+import {formatSize} from 'mlxk/sdk/render'
+import type {PushEvent} from 'mlxk/sdk/push'
 
 export interface PushProgress {
   onEvent(event: PushEvent): void

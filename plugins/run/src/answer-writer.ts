@@ -1,4 +1,4 @@
-import type {TokenChannel} from 'mlxk/sdk/runtime/protocol'
+import type {TokenChannel} from 'mlxk/sdk/runtime'
 
 export interface DisplayOptions {
   /** Dim the reasoning block with ANSI codes (a colour-capable terminal only). */

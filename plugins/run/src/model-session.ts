@@ -1,8 +1,6 @@
 import type {Logger} from 'mlxk/sdk'
-import type {RuntimeClient} from 'mlxk/sdk/runtime/client'
-import type {GroupSpec} from 'mlxk/sdk/runtime/distributed/group-spec'
-import type {LoadedEvent} from 'mlxk/sdk/runtime/protocol'
-import type {RunTarget} from 'mlxk/sdk/services/run-preflight'
+import type {GroupSpec, LoadedEvent, RuntimeClient} from 'mlxk/sdk/runtime'
+import type {RunTarget} from 'mlxk/sdk/services'
 
 export interface ModelSession {
   client: RuntimeClient
@@ -20,7 +18,7 @@ export async function openModelSession(
   logger: Logger,
   group?: GroupSpec | undefined,
 ): Promise<ModelSession> {
-  const {RuntimeClient} = await import('mlxk/sdk/runtime/index')
+  const {RuntimeClient} = await import('mlxk/sdk/runtime')
   const client = await RuntimeClient.start(group === undefined ? {logger} : {group, logger})
   try {
     const loaded = await client.load({modelId: target.name, modelPath: target.path})

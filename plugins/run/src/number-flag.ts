@@ -1,4 +1,4 @@
-import {ExitCode, Flags, MlxkError} from 'mlxk/sdk'
+import {Flags, usageError} from 'mlxk/sdk'
 
 /**
  * A decimal flag with a range. oclif has only integer flags; sampling parameters are fractions, and a value out
@@ -24,9 +24,7 @@ export function decimalFlag(options: {
       const tooHigh = max !== undefined && value > max
       if (input.trim() === '' || !Number.isFinite(value) || tooLow || tooHigh) {
         // An MlxkError keeps its usage type and exit 2 through oclif, which only prefixes the message.
-        throw new MlxkError('CommandError', `Expected a number${range ? ` ${range}` : ''} but received: ${input}`, {
-          exitCode: ExitCode.usage,
-        })
+        throw usageError(`Expected a number${range ? ` ${range}` : ''} but received: ${input}`)
       }
 
       return value

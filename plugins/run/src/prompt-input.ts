@@ -1,6 +1,6 @@
 import {fstatSync} from 'node:fs'
 
-import {ExitCode, MlxkError} from 'mlxk/sdk'
+import {type MlxkError, usageError} from 'mlxk/sdk'
 
 export type PromptInput = {kind: 'chat'} | {fromStdin: boolean; kind: 'one-shot'; prompt: string}
 
@@ -34,14 +34,9 @@ export async function readPromptInput(options: PromptInputOptions): Promise<Prom
 
   if (stdin.isTTY) {
     if (options.json) {
-      throw new MlxkError(
-        'CommandError',
-        'Interactive chat cannot produce JSON: give a prompt (or pipe one on stdin) with --json',
-        {
-          exitCode: ExitCode.usage,
-          hint: 'mlxk run <model> "your prompt" --json',
-        },
-      )
+      throw usageError('Interactive chat cannot produce JSON: give a prompt (or pipe one on stdin) with --json', {
+        hint: 'mlxk run <model> "your prompt" --json',
+      })
     }
 
     return {kind: 'chat'}
@@ -57,8 +52,7 @@ function oneShot(material: string, instruction: string, fromStdin: boolean): Pro
 }
 
 function noPrompt(): MlxkError {
-  return new MlxkError('CommandError', 'No prompt: the argument is missing and stdin is empty', {
-    exitCode: ExitCode.usage,
+  return usageError('No prompt: the argument is missing and stdin is empty', {
     hint: 'mlxk run <model> "your prompt", or pipe text in: cat notes.txt | mlxk run <model> - "summarise"',
   })
 }

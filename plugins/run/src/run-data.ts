@@ -1,4 +1,4 @@
-import type {FinishReason, ShardingInfo, Topology} from 'mlxk/sdk/runtime/protocol'
+import type {FinishReason, ShardingInfo, Topology} from 'mlxk/sdk/runtime'
 
 /**
  * `mlxk run --json` data (schemas/run.schema.json). Upstream's `model`, `prompt` and `response` keep their

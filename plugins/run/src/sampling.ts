@@ -1,8 +1,7 @@
-import type {SamplingParams} from 'mlxk/sdk/runtime/protocol'
+import {SAMPLING_DEFAULTS, type SamplingParams} from 'mlxk/sdk/runtime'
 
-/** mlx-knife's defaults, kept so answers feel the same to its users (docs/run.md). */
-export const DEFAULT_TEMPERATURE = 0.7
-export const DEFAULT_TOP_P = 0.9
+// Transitional: commands/run.ts still reads the defaults under these names; it moves to SAMPLING_DEFAULTS.
+export const {temperature: DEFAULT_TEMPERATURE, top_p: DEFAULT_TOP_P} = SAMPLING_DEFAULTS
 
 /** The sampling flags as parsed. */
 export interface SamplingFlags {
@@ -22,8 +21,8 @@ export interface SamplingFlags {
 /** Flags → runtime protocol fields; unset optional flags are left out so the worker's own defaults apply. */
 export function samplingParams(flags: SamplingFlags): SamplingParams {
   const params: SamplingParams = {
-    temperature: flags.temperature ?? DEFAULT_TEMPERATURE,
-    top_p: flags['top-p'] ?? DEFAULT_TOP_P,
+    temperature: flags.temperature ?? SAMPLING_DEFAULTS.temperature,
+    top_p: flags['top-p'] ?? SAMPLING_DEFAULTS.top_p,
   }
   if (flags['max-tokens'] !== undefined) params.max_tokens = flags['max-tokens']
   if (flags['frequency-penalty'] !== undefined) params.frequency_penalty = flags['frequency-penalty']

@@ -1,4 +1,4 @@
-import type {DoneEvent, LoadedEvent, StartEvent} from 'mlxk/sdk/runtime/protocol'
+import type {DoneEvent, LoadedEvent, StartEvent} from 'mlxk/sdk/runtime'
 
 /** `--verbose`: one line after loading. Written to stderr so stdout stays the answer alone. */
 export function formatLoadLine(name: string, loaded: LoadedEvent): string {

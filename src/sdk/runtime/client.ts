@@ -138,7 +138,7 @@ export class RuntimeClient {
           ? // --parent-pid lets the worker notice a parent that died before it started watching.
             [...WORKER_MODULE_ARGS, '--connect', socketPath, '--parent-pid', String(process.pid)]
           : (await prepareGroupLaunch(options.group, {dir: socketDir, python, socketPath})).args
-      worker = WorkerProcess.spawn({
+      worker = await WorkerProcess.spawn({
         args,
         env: {...process.env, ...options.env},
         logger: options.logger,

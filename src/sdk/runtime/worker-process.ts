@@ -1,5 +1,3 @@
-import {execa} from 'execa'
-
 import type {Logger} from '../log.js'
 
 import {OutputTail} from './output-tail.js'
@@ -33,7 +31,9 @@ export class WorkerProcess {
     })
   }
 
-  static spawn(options: SpawnWorkerOptions): WorkerProcess {
+  static async spawn(options: SpawnWorkerOptions): Promise<WorkerProcess> {
+    // execa loads with the first worker, not with the SDK: importing `mlxk/sdk/runtime` for its flags stays cheap.
+    const {execa} = await import('execa')
     const subprocess = execa(options.python, [...options.args], {
       buffer: false,
       // Our own SIGINT/SIGTERM handling closes workers through the protocol; execa's signal-exit hook would

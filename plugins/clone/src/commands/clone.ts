@@ -1,6 +1,7 @@
 import {Args, Flags, MlxkCommand} from 'mlxk/sdk'
-import {renderClone} from 'mlxk/sdk/render/clone'
-import type {CloneData} from 'mlxk/sdk/services/clone'
+import type {CloneData} from 'mlxk/sdk/clone'
+
+import {renderClone} from '../render.js'
 
 export default class Clone extends MlxkCommand<CloneData> {
   static override args = {
@@ -41,9 +42,9 @@ every file, so changes can be detected later. Use the workspace wherever a model
   async run(): Promise<CloneData> {
     const {args, flags} = await this.parse(Clone)
     const [{cloneModel}, {cacheRoot}, {createPullProgress}] = await Promise.all([
-      import('mlxk/sdk/services/clone'),
-      import('mlxk/sdk/cache/locate'),
-      import('mlxk/sdk/progress/pull-progress'),
+      import('mlxk/sdk/clone'),
+      import('mlxk/sdk/cache'),
+      import('mlxk/sdk/progress'),
     ])
     const progress = await createPullProgress({enabled: !this.jsonEnabled() && process.stderr.isTTY === true})
     const spec = flags.branch && !args.model.includes('@') ? `${args.model}@${flags.branch}` : args.model

@@ -1,6 +1,7 @@
-import {Args, ExitCode, Flags, MlxkCommand, MlxkError} from 'mlxk/sdk'
-import {renderPush} from 'mlxk/sdk/render/push'
-import type {PushData} from 'mlxk/sdk/services/push'
+import {Args, Flags, MlxkCommand, usageError} from 'mlxk/sdk'
+import type {PushData} from 'mlxk/sdk/push'
+
+import {renderPush} from '../render.js'
 
 export default class Push extends MlxkCommand<PushData> {
   static override args = {
@@ -42,14 +43,13 @@ in the folder. Authenticates with HF_TOKEN (or the token \`hf auth login\` store
   async run(): Promise<PushData> {
     const {args, flags} = await this.parse(Push)
     if (!flags.private) {
-      throw new MlxkError('CommandError', '--private is required: mlxk push only publishes to private repositories', {
-        exitCode: ExitCode.usage,
+      throw usageError('--private is required: mlxk push only publishes to private repositories', {
         hint: `Add --private, e.g. mlxk push ${args.local_dir} ${args.repo} --private`,
       })
     }
 
     const [{pushWorkspace}, {createPushProgress}] = await Promise.all([
-      import('mlxk/sdk/services/push'),
+      import('mlxk/sdk/push'),
       import('../progress.js'),
     ])
     const progress = await createPushProgress({enabled: !this.jsonEnabled() && process.stderr.isTTY === true})

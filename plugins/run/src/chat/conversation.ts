@@ -1,4 +1,4 @@
-import type {ChatMessage} from 'mlxk/sdk/runtime/protocol'
+import type {ChatMessage} from 'mlxk/sdk/runtime'
 
 export interface Turn {
   assistant: string

@@ -1,4 +1,4 @@
-import type {GenerateEvent, GenerateParams, LoadedEvent, Topology} from 'mlxk/sdk/runtime/index'
+import type {GenerateEvent, GenerateParams, LoadedEvent, Topology} from 'mlxk/sdk/runtime'
 
 /**
  * What the server needs from the MLX runtime. The real one wraps the SDK's RuntimeSupervisor

@@ -7,7 +7,7 @@ import {
   type RuntimeClient,
   RuntimeSupervisor,
   type Topology,
-} from 'mlxk/sdk/runtime/index'
+} from 'mlxk/sdk/runtime'
 
 import type {RuntimePort} from './runtime-port.js'
 
@@ -79,7 +79,7 @@ export class SupervisedRuntime implements RuntimePort {
 
   async vet(modelPath: string): Promise<void> {
     if (this.#group === undefined || this.#vetted.has(modelPath)) return
-    const {locateRuntime, preflightGroup} = await import('mlxk/sdk/runtime/index')
+    const {locateRuntime, preflightGroup} = await import('mlxk/sdk/runtime')
     await preflightGroup(this.#group, {modelPaths: [modelPath], python: locateRuntime().python})
     this.#vetted.add(modelPath)
   }

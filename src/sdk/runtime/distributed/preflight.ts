@@ -1,8 +1,6 @@
 import {statSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {execa} from 'execa'
-
 import {MlxkError} from '../../errors.js'
 import {isExecutable} from '../locate.js'
 
@@ -56,6 +54,7 @@ const REMOTE_CHECK = [
 
 async function checkRemote(check: HostCheck): Promise<void> {
   const command = ['sh', '-c', REMOTE_CHECK, 'mlxk-check', check.python, ...check.modelPaths].map(shellQuote).join(' ')
+  const {execa} = await import('execa')
   const result = await execa('ssh', [...SSH_OPTIONS, check.host, command], {
     reject: false,
     stdin: 'ignore',
@@ -103,6 +102,7 @@ export async function planSharding(
   spec: GroupSpec,
   options: {modelPath: string; python: string},
 ): Promise<Record<string, unknown>> {
+  const {execa} = await import('execa')
   const result = await execa(
     options.python,
     [

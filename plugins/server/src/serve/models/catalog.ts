@@ -2,11 +2,7 @@ import {existsSync, readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {MlxkError} from 'mlxk/sdk'
-import {describeModel} from 'mlxk/sdk/services/describe-model'
-import {listModels} from 'mlxk/sdk/services/list'
-import {resolveSpec} from 'mlxk/sdk/services/resolve-spec'
-import {describeWorkspace} from 'mlxk/sdk/services/run-preflight'
-import {supportedModelTypes} from 'mlxk/sdk/services/supported'
+import {describeModel, describeWorkspace, listModels, resolveSpec, supportedModelTypes} from 'mlxk/sdk/services'
 
 /** A model the server may load: what `/v1/models` lists and what a request's `model` resolves to. */
 export interface ServableModel {

@@ -1,4 +1,4 @@
-import type {TokenLogprob} from 'mlxk/sdk/runtime/index'
+import type {TokenLogprob} from 'mlxk/sdk/runtime'
 
 import type {ApiError} from '../api-error.js'
 import type {ServableModel} from '../models/catalog.js'

@@ -1,4 +1,4 @@
-import type {ChatMessage, GenerateParams, SamplingParams} from 'mlxk/sdk/runtime/index'
+import type {ChatMessage, GenerateParams, SamplingParams} from 'mlxk/sdk/runtime'
 
 import {badRequest, unsupported} from '../api-error.js'
 

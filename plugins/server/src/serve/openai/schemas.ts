@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
-import {packageRoot} from 'mlxk/sdk/runtime/index'
+import {packageRoot} from 'mlxk/sdk/runtime'
 
 import {badRequest} from '../api-error.js'
 

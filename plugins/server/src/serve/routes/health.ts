@@ -1,4 +1,4 @@
-import type {Topology} from 'mlxk/sdk/runtime/index'
+import type {Topology} from 'mlxk/sdk/runtime'
 
 import type {AppContext, AppDeps} from '../context.js'
 

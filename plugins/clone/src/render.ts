@@ -1,5 +1,5 @@
-import type {CloneData} from '../services/clone.js'
-import {formatSize} from './format.js'
+import type {CloneData} from 'mlxk/sdk/clone'
+import {formatSize} from 'mlxk/sdk/render'
 
 /** Upstream's `clone: <model> → <target> (✓ health) — <message>`; `--quiet` keeps only `clone: <model> → <target>`. */
 export function renderClone(data: CloneData, options: {quiet?: boolean} = {}): string {

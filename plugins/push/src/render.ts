@@ -1,5 +1,5 @@
-import type {PushData} from '../services/push-types.js'
-import {formatSize} from './format.js'
+import type {PushData} from 'mlxk/sdk/push'
+import {formatSize} from 'mlxk/sdk/render'
 
 /**
  * mlx-knife's one-liner, `push (experimental): <repo>@<branch> — …` (dry-run plan, `no changes`, or
