@@ -75,6 +75,18 @@ describe('@spec the public SDK: plugins import only its named subpaths', () => {
     )
   })
 
+  it("the launcher's resolution hook takes exactly the named subpaths", async () => {
+    const hook = new URL('../../bin/sdk-resolution.js', import.meta.url).href
+    const {sdkEntryMatcher} = (await import(hook)) as {
+      sdkEntryMatcher: (exports: Record<string, unknown>) => (specifier: string) => boolean
+    }
+    const isSdkEntry = sdkEntryMatcher(pjson.exports)
+    expect(NAMED.filter((specifier) => !isSdkEntry(specifier))).to.deep.equal([])
+    expect(['mlxk', 'mlxk/package.json', 'mlxk/sdkx', 'mlxkish'].filter((s) => isSdkEntry(s))).to.deep.equal([])
+    const named = Object.fromEntries(Object.entries(pjson.exports).filter(([key]) => !key.includes('*')))
+    expect(sdkEntryMatcher(named)('mlxk/sdk/cache/locate'), 'a deep path without a pattern export').to.equal(false)
+  })
+
   it('tsconfig.plugin.json maps exactly the exported subpaths, each to its export\'s declarations', () => {
     const file = join(ROOT, 'tsconfig.plugin.json')
     const {config, error} = ts.parseConfigFileTextToJson(file, readFileSync(file, 'utf8'))

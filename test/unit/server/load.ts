@@ -1,5 +1,3 @@
-import {registerHooks} from 'node:module'
-
 /**
  * The server plugin's sources import `mlxk/sdk`, which only the CLI's resolution hook maps to this package. The
  * hook is registered here and the modules are imported afterwards (a static import would be linked before any
@@ -17,14 +15,10 @@ export async function loadServer(): Promise<{
   schemas: typeof import('../../../plugins/server/lib/serve/openai/schemas.js')
 }> {
   if (!registered) {
-    // The same mapping as bin/sdk-resolution.js: `mlxk/...` resolves against this package's exports.
-    const parentURL = new URL('../../../package.json', import.meta.url).href
-    registerHooks({
-      resolve: (specifier, context, nextResolve) =>
-        specifier === 'mlxk' || specifier.startsWith('mlxk/')
-          ? nextResolve(specifier, {...context, parentURL})
-          : nextResolve(specifier, context),
-    })
+    // The launcher's own hook (bin/sdk-resolution.js): the SDK's named subpaths resolve against this package.
+    const hook = new URL('../../../bin/sdk-resolution.js', import.meta.url).href
+    const {registerSdkResolution} = (await import(hook)) as {registerSdkResolution: (packageJson: URL) => void}
+    registerSdkResolution(new URL('../../../package.json', import.meta.url))
     registered = true
   }
 
