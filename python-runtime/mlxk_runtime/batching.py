@@ -4,7 +4,8 @@ A batched generation keeps its own `Generation` object (stop strings, reasoning 
 only its token source changes: a `_Slot` stands in for the `stream_generate` iterator and yields the same kind of
 responses (text from a per-request detokenizer, token, generation_tokens, finish_reason), so `Generation.step`
 runs unchanged. A lone generation, and one whose parameters a batch cannot honour (a seed, logits processors such
-as penalties or logit_bias, logprobs), keeps the un-batched `stream_generate` path.
+as penalties or logit_bias, logprobs), keeps the un-batched `stream_generate` path. A constraint mask is batched:
+each sequence brings its own as a per-sequence logits processor.
 """
 
 from __future__ import annotations
@@ -113,7 +114,12 @@ class ModelBatch:
         return self.samplers[key]
 
     def add(self, gen: Generation) -> None:
-        (uid,) = self.generator.insert([gen.prompt_ids], max_tokens=[gen.max_tokens], samplers=[self._sampler(gen)])
+        (uid,) = self.generator.insert(
+            [gen.prompt_ids],
+            max_tokens=[gen.max_tokens],
+            samplers=[self._sampler(gen)],
+            logits_processors=[gen.logits_processors()],
+        )
         slot = _Slot(self, uid, gen)
         self.slots[uid] = slot
         gen._stream = slot

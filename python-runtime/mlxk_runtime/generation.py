@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator
+from math import inf
 from typing import Any
 
 from .constrained import TokenMask, token_mask
@@ -162,7 +163,9 @@ class Generation:
             k = min(k, logprobs.shape[0])
             top = mx.argpartition(-logprobs, kth=k - 1)[:k]
             values = logprobs[top].tolist()
-            pairs = sorted(zip(top.tolist(), values, strict=True), key=lambda tv: -tv[1])
+            # A token the constraint masked (-inf, which JSON cannot carry) is no alternative.
+            kept = [(t, v) for t, v in zip(top.tolist(), values, strict=True) if v > -inf]
+            pairs = sorted(kept, key=lambda tv: -tv[1])
             entry["top_logprobs"] = [
                 {"token_id": int(t), "token": self._token_text(int(t)), "logprob": float(v)} for t, v in pairs
             ]

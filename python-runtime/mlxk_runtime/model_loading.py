@@ -84,7 +84,7 @@ def _as_id_list(value: Any) -> list[int]:
     return []
 
 
-def _single_token_id(tokenizer: Any, text: str) -> int | None:
+def single_token_id(tokenizer: Any, text: str) -> int | None:
     vocab = tokenizer.get_vocab()
     token_id = vocab.get(text)
     return token_id if isinstance(token_id, int) else None
@@ -98,7 +98,7 @@ def collect_eos_ids(tokenizer: Any, config: dict[str, Any], generation_config: d
     ids.update(_as_id_list(generation_config.get("eos_token_id")))
     template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else ""
     for marker in END_MARKERS:
-        token_id = _single_token_id(tokenizer, marker)
+        token_id = single_token_id(tokenizer, marker)
         # A marker the template never writes (e.g. </s> of a ChatML model) is ordinary text, not a turn end.
         if token_id is not None and marker in template:
             ids.add(token_id)
@@ -107,8 +107,8 @@ def collect_eos_ids(tokenizer: Any, config: dict[str, Any], generation_config: d
 
 def detect_reasoning(tokenizer: Any) -> bool:
     template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else ""
-    vocab_has = _single_token_id(tokenizer, THINK_START) is not None and (
-        _single_token_id(tokenizer, THINK_END) is not None
+    vocab_has = single_token_id(tokenizer, THINK_START) is not None and (
+        single_token_id(tokenizer, THINK_END) is not None
     )
     return vocab_has or THINK_START in template
 

@@ -53,12 +53,18 @@ class StopStringScanner:
 
 
 class ReasoningSplitter:
-    """Splits generated text into reasoning and content channels at <think>/</think>, dropping the markers."""
+    """Splits generated text into reasoning and content channels at <think>/</think>, dropping the markers.
 
-    def __init__(self, start: str, end: str, in_reasoning: bool) -> None:
+    With `leading_only`, only a reasoning block at the very start is split off; the text after it is content
+    verbatim, markers included (a constrained answer must reach the client exactly as the grammar produced it).
+    """
+
+    def __init__(self, start: str, end: str, in_reasoning: bool, leading_only: bool = False) -> None:
         self.start = start
         self.end = end
         self.in_reasoning = in_reasoning
+        self.leading_only = leading_only
+        self._verbatim = False
         self._pending = ""
 
     def _marker(self) -> str:
@@ -66,6 +72,11 @@ class ReasoningSplitter:
 
     def feed(self, text: str) -> list[tuple[str, str]]:
         self._pending += text
+        if self.leading_only and not self.in_reasoning and not self._verbatim and not self._open_at_start():
+            return []
+        if self._verbatim:
+            out, self._pending = self._pending, ""
+            return [("content", out)] if out else []
         chunks: list[tuple[str, str]] = []
         markers = [self.start, self.end]
         while True:
@@ -80,12 +91,28 @@ class ReasoningSplitter:
             # markers never reach the client.
             if marker == self._marker():
                 self.in_reasoning = not self.in_reasoning
+                if self.leading_only:
+                    self._verbatim = True
+                    chunks += [("content", self._pending)] if self._pending else []
+                    self._pending = ""
+                    return chunks
         keep = held_prefix_len(self._pending, markers)
         cut = len(self._pending) - keep
         if cut > 0:
             chunks.append((self._channel(), self._pending[:cut]))
             self._pending = self._pending[cut:]
         return chunks
+
+    def _open_at_start(self) -> bool:
+        """Whether the start of the output is decided: a reasoning block opened, or the answer began."""
+        if self._pending.startswith(self.start):
+            self._pending = self._pending[len(self.start) :]
+            self.in_reasoning = True
+            return True
+        if self.start.startswith(self._pending):
+            return False
+        self._verbatim = True
+        return True
 
     def flush(self) -> list[tuple[str, str]]:
         out = [(self._channel(), self._pending)] if self._pending else []
