@@ -7,7 +7,10 @@ import {registerHooks} from 'node:module'
  * boundary. So the SDK's entry points, and only those (the `./sdk…` keys of the CLI's package.json "exports"),
  * resolve against the running CLI's own package, whoever asks. Any other `mlxk/…` specifier is left to Node.
  */
-export function registerSdkResolution(rootPackageJsonUrl, pjson = JSON.parse(readFileSync(rootPackageJsonUrl, 'utf8'))) {
+export function registerSdkResolution(
+  rootPackageJsonUrl,
+  pjson = JSON.parse(readFileSync(rootPackageJsonUrl, 'utf8')),
+) {
   const parentURL = rootPackageJsonUrl.href
   const isSdkEntry = sdkEntryMatcher(pjson.exports)
   registerHooks({

@@ -109,7 +109,11 @@ export abstract class MlxkCommand<T extends object> extends Command {
 /** Every thrown value becomes an MlxkError: usage errors keep oclif's exit 2, anything unknown is a bug. */
 export function toMlxkError(error: unknown): MlxkError {
   if (isMlxkError(error)) return error
-  if (error instanceof Errors.ExitError || error instanceof Errors.CLIError || (error instanceof Error && 'oclif' in error)) {
+  if (
+    error instanceof Errors.ExitError ||
+    error instanceof Errors.CLIError ||
+    (error instanceof Error && 'oclif' in error)
+  ) {
     return usageError(error.message)
   }
 

@@ -26,7 +26,9 @@ describe('@spec docs/architecture.md names real files', () => {
   })
 
   it('every repository path it names exists', () => {
-    const missing = paths.filter((span) => !existsSync(join(ROOT, span.text))).map((s) => `${FILE}:${s.line}: ${s.text}`)
+    const missing = paths
+      .filter((span) => !existsSync(join(ROOT, span.text)))
+      .map((s) => `${FILE}:${s.line}: ${s.text}`)
     expect(missing).to.deep.equal([])
   })
 })

@@ -54,7 +54,12 @@ describe('@spec the public SDK: plugins import only its named subpaths', () => {
       "import 'mlxk/sdk/x'",
       "import {d} from 'mlxkish'",
     ].join('\n')
-    expect(mlxkSpecifiers(source)).to.deep.equal(['mlxk/sdk', 'mlxk/sdk/runtime', 'mlxk/sdk/cache/locate', 'mlxk/sdk/x'])
+    expect(mlxkSpecifiers(source)).to.deep.equal([
+      'mlxk/sdk',
+      'mlxk/sdk/runtime',
+      'mlxk/sdk/cache/locate',
+      'mlxk/sdk/x',
+    ])
   })
 
   it('package.json exports the light core and named areas', () => {
@@ -87,7 +92,7 @@ describe('@spec the public SDK: plugins import only its named subpaths', () => {
     expect(sdkEntryMatcher(named)('mlxk/sdk/cache/locate'), 'a deep path without a pattern export').to.equal(false)
   })
 
-  it('tsconfig.plugin.json maps exactly the exported subpaths, each to its export\'s declarations', () => {
+  it("tsconfig.plugin.json maps exactly the exported subpaths, each to its export's declarations", () => {
     const file = join(ROOT, 'tsconfig.plugin.json')
     const {config, error} = ts.parseConfigFileTextToJson(file, readFileSync(file, 'utf8'))
     expect(error, 'tsconfig.plugin.json parses').to.equal(undefined)
