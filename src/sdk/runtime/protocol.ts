@@ -17,9 +17,21 @@ export interface ChatMessage {
   role: string
 }
 
+/**
+ * Constrained decoding (§2.4, docs/structured-output.md): the answer follows the grammar token by token.
+ * `grammar` is a Lark grammar (llguidance's dialect); `@name` in it refers to a JSON schema in `schemas`, which
+ * gets the same whitespace bound as `json_schema` (an inline `%json {…}` does not).
+ */
+export type Constraint =
+  | {lark: string; schemas?: Record<string, Record<string, unknown>>; type: 'grammar'}
+  | {schema: Record<string, unknown>; type: 'json_schema'}
+  | {type: 'json_object'}
+
 export interface SamplingParams {
   /** Render with the tokenizer's chat template; defaults to true with `messages`, false with `prompt`. */
   chat_template?: boolean
+  /** Constrain the answer to a JSON object, a JSON schema or a grammar; cannot be combined with `stop`. */
+  constraint?: Constraint
   /** OpenAI's additive penalty per occurrence of a token in the last 20 tokens; -2..2, 0 = off. */
   frequency_penalty?: number
   /** Token id (as a decimal string) → additive bias in -100..100. */
@@ -246,7 +258,9 @@ export type WorkerError =
   | (ErrorBase & {model_path: string; type: 'model_load_failed'})
   | (ErrorBase & {model_type: string; type: 'unsupported_model_type'})
   | (ErrorBase & {model_type: string; sharding: string; type: 'unshardable_model'; world_size: number})
-  | (ErrorBase & {type: 'bad_request' | 'generation_failed' | 'internal'})
+  | (ErrorBase & {keyword: null | string; schema_name?: string; type: 'unsupported_schema'})
+  | (ErrorBase & {schema_name?: string; type: 'invalid_schema'})
+  | (ErrorBase & {type: 'bad_request' | 'generation_failed' | 'internal' | 'invalid_grammar'})
 
 export type WorkerErrorType = WorkerError['type']
 
