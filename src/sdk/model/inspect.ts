@@ -1,7 +1,7 @@
 import type {SnapshotFile} from '../cache/types.js'
 import {type FrontMatter, parseFrontMatter} from './frontmatter.js'
 import {isRecord, readHead, SnapshotReader} from './snapshot-reader.js'
-import type {Framework, Inspection, ModelKind} from './types.js'
+import type {Framework, Inspection, ModelKind, Quantization} from './types.js'
 
 /** Which signal decided the framework, so `show` can explain a label a user disagrees with. */
 export type FrameworkEvidence =
@@ -13,13 +13,6 @@ export type FrameworkEvidence =
   | 'readme'
   | 'safetensors_metadata'
   | 'weight_files'
-
-export interface QuantizationDetails {
-  bits: null | number
-  groupSize: null | number
-  /** MLX `mode` (affine, mxfp4...) or HF `quant_method` (gptq, awq, fp8...). */
-  method: null | string
-}
 
 /** Where a request for code from the model directory was found; `requiresRemoteCode` is derived from it. */
 export interface RemoteCodeSources {
@@ -37,7 +30,6 @@ export interface SnapshotInspection extends Inspection {
   chatTemplateSource: ChatTemplateSource | null
   frameworkEvidence: FrameworkEvidence
   frontMatter: FrontMatter | null
-  quantizationDetails: null | QuantizationDetails
   remoteCode: RemoteCodeSources
 }
 
@@ -85,7 +77,6 @@ export function inspectSnapshot(input: InspectInput): SnapshotInspection {
   const {evidence, framework} = detectFramework(reader, input.name, frontMatter, config, present, topLevel)
   const template = findChatTemplate(reader, tokenizerConfig)
   const modelType = detectKind(input.name, frontMatter, config, template?.text ?? null, topLevel, present)
-  const quantizationDetails = quantizationOf(config)
   const remoteCode = remoteCodeOf(config, tokenizerConfig)
 
   return {
@@ -101,8 +92,7 @@ export function inspectSnapshot(input: InspectInput): SnapshotInspection {
     frontMatter,
     hasTokenizer: hasTokenizerFiles(topLevel.map((f) => f.path)),
     modelType,
-    quantization: quantizationDetails?.bits ? `${quantizationDetails.bits}bit` : null,
-    quantizationDetails,
+    quantization: quantizationOf(config),
     remoteCode,
     requiresRemoteCode: remoteCode.modelFile !== null || remoteCode.tokenizerAutoMap,
   }
@@ -246,7 +236,7 @@ function contextLengthOf(config: null | Record<string, unknown>): null | number 
   return candidates.find((v): v is number => positiveInt(v)) ?? null
 }
 
-function quantizationOf(config: null | Record<string, unknown>): null | QuantizationDetails {
+function quantizationOf(config: null | Record<string, unknown>): null | Quantization {
   if (!config) return null
   const mlx = isRecord(config.quantization) ? config.quantization : null
   const textConfig = isRecord(config.text_config) ? config.text_config : null
@@ -260,8 +250,8 @@ function quantizationOf(config: null | Record<string, unknown>): null | Quantiza
   const text = (v: unknown): null | string => (typeof v === 'string' && v !== '' ? v : null)
   return {
     bits: positiveInt(source.bits) ? source.bits : positiveInt(hf?.bits) ? hf.bits : null,
-    groupSize: positiveInt(source.group_size) ? source.group_size : null,
-    method: text(mlx?.mode) ?? text(hf?.quant_method),
+    group_size: positiveInt(source.group_size) ? source.group_size : null,
+    mode: text(mlx?.mode) ?? text(hf?.quant_method),
   }
 }
 

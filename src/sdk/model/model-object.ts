@@ -1,5 +1,5 @@
 import type {CachedModel, Snapshot, SnapshotFile} from '../cache/types.js'
-import type {Framework, HealthVerdict, Inspection, ModelKind, RuntimeVerdict} from './types.js'
+import type {Framework, HealthVerdict, Inspection, ModelKind, Quantization, RuntimeVerdict} from './types.js'
 
 /**
  * The model object of `list` and `show`: upstream mlx-knife's fields with their names, types and meanings,
@@ -22,15 +22,18 @@ export interface ModelObject {
   /** Integrity reason when unhealthy, else the runtime reason, else null. */
   reason: null | string
   cached: true
+  /** config.json's quantization (`{bits, group_size, mode}`), null when not quantized; an object, as upstream's. */
+  quantization: null | Quantization
 
   // Additions.
+  /** `quantization` for people: "4bit", or the method ("fp8") when config.json states no bits; null when not quantized. */
+  quantization_label: null | string
   /** What all revisions and blobs of the model occupy on disk. */
   disk_bytes: number
   /** Number of snapshots (revisions) in the cache. */
   revisions: number
   /** Ref names (`main`, tags, branches) pointing at the selected snapshot. */
   refs: string[]
-  quantization: null | string
   context_length: null | number
   architecture: null | string
   health_code: string
@@ -69,16 +72,22 @@ export function buildModelObject(input: ModelObjectInput): ModelObject {
     runtime_compatible: runtimeCompatible,
     reason: healthy ? (runtimeCompatible ? null : runtime.reason) : health.reason,
     cached: true,
+    quantization: inspection?.quantization ? {...inspection.quantization} : null,
+    quantization_label: quantizationLabel(inspection?.quantization ?? null),
     disk_bytes: model.diskBytes,
     revisions: model.snapshots.length,
     refs: snapshot ? [...snapshot.refs].sort() : [],
-    quantization: inspection?.quantization ?? null,
     context_length: inspection?.contextLength ?? null,
     architecture: inspection?.architecture ?? null,
     health_code: health.code,
     runtime_code: runtime.code,
     partial_download: blobs.length > 0 ? {bytes: blobs.reduce((sum, b) => sum + b.size, 0), count: blobs.length} : null,
   }
+}
+
+export function quantizationLabel(quantization: null | Quantization): null | string {
+  if (!quantization) return null
+  return quantization.bits === null ? quantization.mode : `${quantization.bits}bit`
 }
 
 /** `YYYY-MM-DDTHH:MM:SSZ` in UTC; an unusable time falls back to the epoch, as upstream does on error. */

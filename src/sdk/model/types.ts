@@ -14,12 +14,23 @@ export interface Inspection {
   contextLength: null | number
   framework: Framework
   modelType: ModelKind
-  /** e.g. "4bit", from MLX `quantization.bits` or HF `quantization_config.bits`; null when not quantized. */
-  quantization: null | string
+  /** From config.json: mlx-lm's `quantization`, else transformers' `quantization_config`; null when not quantized. */
+  quantization: null | Quantization
   /** True when config.json or tokenizer_config.json asks for code from the model directory (model_file, auto_map). */
   requiresRemoteCode: boolean
   /** Tokenizer files present (tokenizer.json, tokenizer.model, vocab.json, ...). */
   hasTokenizer: boolean
+}
+
+/**
+ * How the weights are quantized, with config.json's key names: upstream mlx-knife's model object carries this
+ * object as `quantization`, and scripts read `.quantization.bits`.
+ */
+export interface Quantization {
+  bits: null | number
+  group_size: null | number
+  /** mlx-lm's `mode` (affine, mxfp4, ...) or transformers' `quant_method` (gptq, awq, fp8, ...); null when unstated. */
+  mode: null | string
 }
 
 /** Integrity verdict for one snapshot: the first problem found, with a stable code. */

@@ -9,6 +9,7 @@ export function renderShow(data: ShowData, now: Date = new Date()): string {
     `Model: ${m.name}${m.hash ? '@' + m.hash.slice(0, 7) : ''}`,
     `Framework: ${m.framework}`,
     `Type: ${m.model_type}`,
+    ...(m.quantization_label ? [`Quantization: ${m.quantization_label}`] : []),
     `Size: ${formatSize(m.size_bytes)}`,
     `Modified: ${formatRelativeTime(m.last_modified, now)}`,
     `Health: ${health}`,
@@ -32,7 +33,9 @@ export function renderShow(data: ShowData, now: Date = new Date()): string {
 
   if (data.metadata && !data.files && data.config === undefined) {
     lines.push('', 'Metadata:')
-    for (const [key, value] of Object.entries(data.metadata)) if (value !== null) lines.push(`  ${key}: ${value}`)
+    // Quantization is in the header already, for every view.
+    for (const [key, value] of Object.entries(data.metadata))
+      if (value !== null && key !== 'quantization') lines.push(`  ${key}: ${value}`)
   }
 
   return lines.join('\n')

@@ -27,6 +27,7 @@ export interface ShowMetadata {
   model_type: null | string
   num_attention_heads: null | number
   num_hidden_layers: null | number
+  /** Upstream's display string ("4bit"); the model object's `quantization` has the numbers. */
   quantization: null | string
   vocab_size: null | number
 }
@@ -53,7 +54,7 @@ export async function showModel(options: ShowOptions): Promise<ShowData> {
   })
   const config = description.inspection?.config ?? null
   const data: ShowData = {
-    metadata: metadataOf(config, description.inspection?.quantization ?? null),
+    metadata: metadataOf(config, description.object.quantization_label),
     model: description.object,
   }
   if (options.files) data.files = description.files.map((f) => showFile(f))

@@ -159,18 +159,15 @@ describe('model/inspect', () => {
       const mlx = await inspect('me/x', {
         'config.json': {json: {...LLAMA_CONFIG, quantization: {bits: 4, group_size: 64}}},
       })
-      expect(mlx.quantization).to.equal('4bit')
-      expect(mlx.quantizationDetails).to.deep.equal({bits: 4, groupSize: 64, method: null})
+      expect(mlx.quantization).to.deep.equal({bits: 4, group_size: 64, mode: null})
       const hf = await inspect('me/x', {
         'config.json': {json: {...LLAMA_CONFIG, quantization_config: {bits: 8, quant_method: 'gptq'}}},
       })
-      expect(hf.quantization).to.equal('8bit')
-      expect(hf.quantizationDetails?.method).to.equal('gptq')
+      expect(hf.quantization).to.deep.equal({bits: 8, group_size: null, mode: 'gptq'})
       const fp8 = await inspect('me/x', {
         'config.json': {json: {...LLAMA_CONFIG, quantization_config: {quant_method: 'fp8'}}},
       })
-      expect(fp8.quantization).to.equal(null)
-      expect(fp8.quantizationDetails).to.deep.equal({bits: null, groupSize: null, method: 'fp8'})
+      expect(fp8.quantization).to.deep.equal({bits: null, group_size: null, mode: 'fp8'})
       expect((await inspect('me/x', {'config.json': {json: LLAMA_CONFIG}})).quantization).to.equal(null)
     })
 

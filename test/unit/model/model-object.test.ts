@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import type {CachedModel, Snapshot} from '../../../src/sdk/cache/types.js'
-import {buildModelObject, utcTimestamp} from '../../../src/sdk/model/model-object.js'
+import {buildModelObject, quantizationLabel, utcTimestamp} from '../../../src/sdk/model/model-object.js'
 import type {HealthVerdict, Inspection, RuntimeVerdict} from '../../../src/sdk/model/types.js'
 
 const SHA = 'a'.repeat(40)
@@ -31,7 +31,7 @@ const inspection: Inspection = {
   framework: 'MLX',
   hasTokenizer: true,
   modelType: 'chat',
-  quantization: '4bit',
+  quantization: {bits: 4, group_size: 64, mode: 'affine'},
   requiresRemoteCode: false,
 }
 const HEALTHY: HealthVerdict = {code: 'ok', healthy: true, reason: 'Model is healthy'}
@@ -62,7 +62,8 @@ describe('model/model-object', () => {
       model_type: 'chat',
       name: 'org/m',
       partial_download: null,
-      quantization: '4bit',
+      quantization: {bits: 4, group_size: 64, mode: 'affine'},
+      quantization_label: '4bit',
       reason: null,
       refs: ['main', 'v1'],
       revisions: 2,
@@ -70,7 +71,7 @@ describe('model/model-object', () => {
       runtime_compatible: true,
       size_bytes: 1234,
     })
-    expect(Object.keys(o).slice(0, 11)).to.deep.equal([
+    expect(Object.keys(o).slice(0, 12)).to.deep.equal([
       'name',
       'hash',
       'size_bytes',
@@ -82,7 +83,21 @@ describe('model/model-object', () => {
       'runtime_compatible',
       'reason',
       'cached',
+      'quantization',
     ])
+  })
+
+  it("keeps config.json's quantization as an object (upstream's type); the label is for people", () => {
+    const objectOf = (i: Inspection) =>
+      buildModelObject({files: [], health: HEALTHY, inspection: i, model, runtime: COMPATIBLE, sizeBytes: 0, snapshot})
+    const o = objectOf(inspection)
+    expect(o.quantization).to.deep.equal({bits: 4, group_size: 64, mode: 'affine'})
+    expect(o.quantization).not.to.equal(inspection.quantization)
+    const plain = objectOf({...inspection, quantization: null})
+    expect([plain.quantization, plain.quantization_label]).to.deep.equal([null, null])
+    expect(quantizationLabel({bits: 8, group_size: null, mode: 'gptq'})).to.equal('8bit')
+    expect(quantizationLabel({bits: null, group_size: null, mode: 'fp8'})).to.equal('fp8')
+    expect(quantizationLabel({bits: null, group_size: null, mode: null})).to.equal(null)
   })
 
   it('gives the integrity reason and never runtime_compatible when unhealthy', () => {

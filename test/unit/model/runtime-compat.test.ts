@@ -17,7 +17,7 @@ function inspection(overrides: Partial<Inspection> = {}): Inspection {
     framework: 'MLX',
     hasTokenizer: true,
     modelType: 'base',
-    quantization: '4bit',
+    quantization: {bits: 4, group_size: 64, mode: null},
     requiresRemoteCode: false,
     ...overrides,
   }
