@@ -42,6 +42,7 @@ export default class List extends MlxkCommand<ListData> {
     const data = await listModels({
       filters: (flags.filter ?? []).map((f) => parseFilter(f)),
       ...(flags.limit === undefined ? {} : {limit: flags.limit}),
+      mlxOnly: !flags.all && !this.jsonEnabled(),
       ...(args.pattern === undefined ? {} : {pattern: args.pattern}),
       root: cacheRoot(),
       ...(flags.sort === undefined ? {} : {sort: parseSort(flags.sort)}),

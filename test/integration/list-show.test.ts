@@ -116,6 +116,37 @@ describe('list and show (built CLI against a fixture cache)', () => {
     expect(all.stdout).to.match(/Mistral-GGUF.*healthy\*/)
   })
 
+  it('human list drops non-MLX models before --limit, so it shows as many rows as asked', async () => {
+    // By name, the third model is GGUF and the fourth PyTorch: the MLX view's first three are the MLX ones.
+    const r = await runMlxk(['list', '--sort', 'name', '--limit', '3'], {hubCache: hub})
+    expect(r.exitCode, r.stderr).to.equal(0)
+    const rows = r.stdout.trim().split('\n').slice(2)
+    expect(rows.map((row) => row.split('|')[0]!.trim())).to.deep.equal([
+      'acme/tiny-mlx',
+      'acme/two-revs',
+      'Qwen3-4B-4bit',
+    ])
+    const json = await runMlxk(['list', '--sort', 'name', '--limit', '3', '--json'], {hubCache: hub})
+    expect((json.json!.data as {models: Array<{name: string}>}).models.map((m) => m.name)).to.deep.equal([
+      'acme/tiny-mlx',
+      'acme/two-revs',
+      'gguf-org/Mistral-GGUF',
+    ])
+  })
+
+  it('a framework filter chooses the frameworks of the human view', async () => {
+    const r = await runMlxk(['list', '--filter', 'framework=gguf'], {hubCache: hub})
+    expect(r.exitCode, r.stderr).to.equal(0)
+    expect(r.stdout).to.include('Mistral-GGUF')
+    expect(r.stdout).not.to.include('hidden')
+  })
+
+  it('says how many non-MLX models it hid when none is left to show', async () => {
+    const r = await runMlxk(['list', 'Llama'], {hubCache: hub})
+    expect(r.exitCode, r.stderr).to.equal(0)
+    expect(r.stdout).to.include('(1 non-MLX model hidden; use --all)')
+  })
+
   it('--filter, --sort and --limit apply to JSON output too', async () => {
     const r = await runMlxk(['list', '--json', '--filter', 'framework=mlx', '--sort', 'name:desc', '--limit', '2'], {
       hubCache: hub,

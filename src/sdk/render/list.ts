@@ -8,9 +8,9 @@ export interface ListView {
   verbose: boolean
 }
 
-/** Human `list`: a view over the same models the JSON holds. Without --all it shows MLX models only. */
+/** Human `list`. The service has chosen the models (MLX only without --all); this only lays them out. */
 export function renderList(data: ListData, view: ListView, now: Date = new Date()): string {
-  const models = view.all ? data.models : data.models.filter((m) => m.framework.toUpperCase() === 'MLX')
+  const {models} = data
   const headers = ['Name', 'Hash', 'Size', 'Modified']
   if (view.all || view.verbose) headers.push('Framework')
   headers.push('Type')
@@ -28,7 +28,7 @@ export function renderList(data: ListData, view: ListView, now: Date = new Date(
     return row
   })
   const table = formatTable(headers, rows)
-  const hidden = data.models.length - models.length
+  const hidden = data.hidden_non_mlx ?? 0
   return hidden > 0 && models.length === 0
     ? `${table}\n(${hidden} non-MLX model${hidden === 1 ? '' : 's'} hidden; use --all)`
     : table

@@ -8,6 +8,11 @@ import {supportedModelTypes} from './supported.js'
 export interface ListOptions {
   filters?: Filter[]
   limit?: number
+  /**
+   * The human view without --all: keep MLX models only, before sort and limit, so `--limit 5` shows five of
+   * them. A `framework` filter has chosen the frameworks already and lifts this.
+   */
+  mlxOnly?: boolean
   /** Case-insensitive substring of the full name, as upstream's `list [pattern]`. */
   pattern?: string
   root: string
@@ -19,7 +24,11 @@ export interface ListData {
   models: ModelObject[]
   /** Where the runnable model types came from: the installed runtime's last report, or mlxk's shipped list. */
   runtime_types_source: 'runtime' | 'shipped'
+  /** With `mlxOnly`: the models that matched but were left out for not being MLX. */
+  hidden_non_mlx?: number
 }
+
+const MLX_ONLY: Filter = {field: 'framework', operator: '=', raw: 'framework=mlx', value: 'mlx'}
 
 export async function listModels(options: ListOptions): Promise<ListData> {
   const supported = supportedModelTypes()
@@ -30,10 +39,17 @@ export async function listModels(options: ListOptions): Promise<ListData> {
     const cached = scanModelDir(options.root, d)
     return cached ? (await describeModel(cached, {supported})).object : null
   })
-  let models = described.filter(
-    (m): m is ModelObject => m !== null && (options.filters ?? []).every((f) => matchesFilter(m, f)),
-  )
+  const filters = options.filters ?? []
+  const matched = described.filter((m): m is ModelObject => m !== null && filters.every((f) => matchesFilter(m, f)))
+  const mlxOnly = options.mlxOnly === true && !filters.some((f) => f.field === 'framework')
+  let models = mlxOnly ? matched.filter((m) => matchesFilter(m, MLX_ONLY)) : matched
+  const hidden = matched.length - models.length
   models = sortModels(models, options.sort ?? {descending: false, key: 'name'})
   if (options.limit !== undefined) models = models.slice(0, options.limit)
-  return {count: models.length, models, runtime_types_source: supported.source}
+  return {
+    count: models.length,
+    models,
+    runtime_types_source: supported.source,
+    ...(options.mlxOnly ? {hidden_non_mlx: hidden} : {}),
+  }
 }
