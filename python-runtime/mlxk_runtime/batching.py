@@ -55,6 +55,7 @@ class _Slot:
         self.batch = batch
         self.uid = uid
         self.detokenizer = gen.loaded.tokenizer.detokenizer
+        self.prefix = gen.prefix
         self.pending: deque[_Response] = deque()
         self.error: Exception | None = None
         self.count = 0
@@ -114,9 +115,12 @@ class ModelBatch:
         return self.samplers[key]
 
     def add(self, gen: Generation) -> None:
+        cache, rest = gen.prefix.fetch()
         (uid,) = self.generator.insert(
-            [gen.prompt_ids],
+            [rest],
             max_tokens=[gen.max_tokens],
+            caches=[cache],
+            all_tokens=[gen.prompt_ids[: gen.prefix.cached_tokens]],
             samplers=[self._sampler(gen)],
             logits_processors=[gen.logits_processors()],
         )
@@ -125,9 +129,12 @@ class ModelBatch:
         gen._stream = slot
 
     def remove(self, uid: int) -> None:
-        if self.slots.pop(uid, None) is not None and not self.broken:
+        slot = self.slots.pop(uid, None)
+        if slot is not None and not self.broken:
             try:
-                self.generator.remove([uid])
+                # A cancelled or stopped sequence leaves its KV for the next request that shares its prefix.
+                for cache, tokens in self.generator.remove([uid], return_prompt_caches=True).values():
+                    slot.prefix.keep(list(tokens), cache)
             except Exception as e:  # noqa: BLE001 - the rest of the batch fails at its next step
                 log.exception("cannot remove a sequence from its batch")
                 self.broken = True
@@ -153,6 +160,7 @@ class ModelBatch:
                 if r.finish_reason is not None:
                     # The generator has already dropped the sequence.
                     slot.closed = True
+                    slot.prefix.keep(list(r.all_tokens), r.prompt_cache)
                     del self.slots[r.uid]
         if not self.slots:
             self.on_empty(self)

@@ -12,6 +12,7 @@ from .constrained import TokenMask, token_mask
 from .errors import WorkerError
 from .generation_params import GenerateParams
 from .model_loading import THINK_END, THINK_START, LoadedModel
+from .prompt_cache import PENALTY_CONTEXT, PrefixUse, PromptCache
 from .text_filters import ReasoningSplitter, StopStringScanner
 
 Event = dict[str, Any]
@@ -44,7 +45,14 @@ def prompt_opens_reasoning(text: str) -> bool:
 
 
 class Generation:
-    def __init__(self, request_id: str, params: GenerateParams, loaded: LoadedModel, received_at: float) -> None:
+    def __init__(
+        self,
+        request_id: str,
+        params: GenerateParams,
+        loaded: LoadedModel,
+        received_at: float,
+        prompt_cache: PromptCache | None = None,
+    ) -> None:
         self.request_id = request_id
         self.params = params
         self.loaded = loaded
@@ -84,6 +92,8 @@ class Generation:
         self.mask: TokenMask | None = (
             token_mask(params.constraint, loaded, starts_in_reasoning) if params.constraint is not None else None
         )
+        history = PENALTY_CONTEXT if params.logits_processor_args().keys() - {"logit_bias"} else 1
+        self.prefix = PrefixUse(prompt_cache, self.prompt_ids, min_rest=history)
         self.completion_tokens = 0
         self._pending_logprobs: list[dict[str, Any]] = []
         self.first_token_at: float | None = None
@@ -115,10 +125,11 @@ class Generation:
         return stream_generate(
             self.loaded.model,
             self.loaded.tokenizer,
-            self.prompt_ids,
+            self.prefix.open_single(self.loaded.model),
             max_tokens=self.max_tokens,
             sampler=sampler,
             logits_processors=self.logits_processors() or None,
+            prompt_cache=self.prefix.cache,
         )
 
     def logits_processors(self) -> list[Any]:
@@ -180,17 +191,25 @@ class Generation:
 
     def _done(self, finish_reason: str, stop: dict[str, Any] | None) -> Event:
         self.finished = True
+        self.prefix.finish()
         now = time.perf_counter()
         total = now - self.received_at
         ttft = (self.first_token_at or now) - self.received_at
         after_first = now - (self.first_token_at or now)
         tps = (self.completion_tokens - 1) / after_first if self.completion_tokens > 1 and after_first > 0 else 0.0
+        usage = {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cached_tokens": self.prefix.cached_tokens,
+        }
+        cache = self.prefix.report()
         return {
             "event": "done",
             "finish_reason": finish_reason,
             "stop": stop,
-            "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens},
+            "usage": usage,
             "timing": {"ttft_s": round(ttft, 6), "tokens_per_s": round(tps, 3), "total_s": round(total, 6)},
+            **({"prompt_cache": cache} if cache is not None else {}),
         }
 
     def step(self) -> list[Event]:
@@ -209,6 +228,7 @@ class Generation:
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
         self.completion_tokens = response.generation_tokens
+        self.prefix.generated(int(response.token))
         self._record_logprobs(response)
         released, match = self.stops.feed(response.text)
         events = self._text_events(released)

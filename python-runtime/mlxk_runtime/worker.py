@@ -19,6 +19,7 @@ from .generation import Generation
 from .generation_params import parse_generate
 from .lockstep import GroupLost, Lockstep
 from .model_loading import LoadedModel, check_model_dir, load_model, supported_model_types
+from .prompt_cache import PromptCaches
 from .sharding import MODES, plan_sharding
 from .transport import Connection
 
@@ -41,7 +42,13 @@ def watch_parent(original_ppid: int) -> None:
 class Worker:
     """The worker loop. In a distributed group every rank runs one; only rank 0 has a connection (`conn`)."""
 
-    def __init__(self, conn: Connection | None, lockstep: Lockstep | None = None, sharding: str = "auto") -> None:
+    def __init__(
+        self,
+        conn: Connection | None,
+        lockstep: Lockstep | None = None,
+        sharding: str = "auto",
+        prompt_cache_bytes: int | None = None,
+    ) -> None:
         self.conn = conn
         self.lockstep = lockstep
         self.sharding = sharding
@@ -57,6 +64,7 @@ class Worker:
         self.running = True
         self.step_delay = float(os.environ.get("MLXK_RUNTIME_STEP_DELAY_S", "0") or 0)
         self._supported: set[str] | None = None
+        self.prompt_caches = PromptCaches(prompt_cache_bytes, grouped=lockstep is not None)
 
     @property
     def supported(self) -> set[str]:
@@ -215,15 +223,22 @@ class Worker:
         if existing is not None:
             if os.path.realpath(os.path.expanduser(path)) != existing.model_path:
                 raise bad_request(f"model_id {model_id!r} is loaded from another path; unload it first")
-            self.emit(request_id, {"event": "loaded", **existing.describe(already_loaded=True)})
+            self.emit(
+                request_id, {"event": "loaded", **existing.describe(already_loaded=True), **self._cache_info(existing)}
+            )
             return
         if self.lockstep is None:
             loaded = load_model(path, model_id, self.supported)
         else:
             loaded = self._load_sharded(self.lockstep, path, model_id)
         self.models[model_id] = loaded
+        if isinstance(loaded, LoadedModel):
+            self.prompt_caches.open(model_id)
         log.info("loaded %s from %s in %.2fs", model_id, loaded.model_path, loaded.load_time_s)
-        self.emit(request_id, {"event": "loaded", **loaded.describe()})
+        self.emit(request_id, {"event": "loaded", **loaded.describe(), **self._cache_info(loaded)})
+
+    def _cache_info(self, loaded: Any) -> dict[str, Any]:
+        return {"prompt_cache": self.prompt_caches.describe()} if isinstance(loaded, LoadedModel) else {}
 
     def _rank_path(self, req: dict[str, Any], model_path: str) -> str:
         """This rank's copy of the model: `rank_model_paths[rank]` when the client maps paths per host."""
@@ -268,6 +283,7 @@ class Worker:
             if gen.loaded.model_id == model_id:
                 self._finish(gen_id, gen.cancel())
         del self.models[model_id]
+        self.prompt_caches.drop(model_id)
         import gc
 
         import mlx.core as mx
@@ -285,7 +301,7 @@ class Worker:
         if loaded is None:
             raise WorkerError("model_not_loaded", f"model not loaded: {params.model_id!r}", model_id=params.model_id)
         try:
-            gen = Generation(request_id, params, loaded, received_at)
+            gen = Generation(request_id, params, loaded, received_at, self.prompt_caches.get(params.model_id))
         except WorkerError:
             raise
         except Exception as e:  # noqa: BLE001 - e.g. a chat template that raises
@@ -357,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--backend", default="any", help="mx.distributed backend of the group")
     parser.add_argument("--sharding", default="auto", choices=MODES, help="how loaded models split across the group")
+    parser.add_argument(
+        "--prompt-cache-bytes", type=int, default=None, help="bound of each model's prompt cache; 0 turns it off"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr,
@@ -382,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
             log.error("cannot connect to %s: %s", args.connect, e)
             return 2
         conn.start_reader()
-    worker = Worker(conn, lockstep, args.sharding)
+    worker = Worker(conn, lockstep, args.sharding, args.prompt_cache_bytes)
     try:
         worker.run()
     except GroupLost as e:
