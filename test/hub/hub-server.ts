@@ -19,6 +19,8 @@ import {createUploadSide, type UploadHubOptions, type UploadSide} from './upload
 export interface TestHubOptions extends UploadHubOptions {
   /** Gzip non-LFS GETs that accept it (chunked, no Content-Length), as the Hub does for text files. */
   gzipText?: boolean
+  /** Answer every file GET with 200 and the whole file, as a server without Range support does. */
+  ignoreRange?: boolean
   /** Extra delay before every answer, hub and CDN, like a CDN round trip. */
   latencyMs?: number
   repos: HubRepo[]
@@ -261,7 +263,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
     ctx.set('Accept-Ranges', 'bytes')
     ctx.set('Content-Type', 'application/octet-stream')
     ctx.set('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(file.path.split('/').pop() ?? '')}`)
-    const rangeHeader = ctx.get('range')
+    const rangeHeader = options.ignoreRange ? '' : ctx.get('range')
     let start = 0
     let end = file.size - 1
     if (rangeHeader) {

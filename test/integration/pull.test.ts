@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {mkdtemp, readdir, readFile, stat} from 'node:fs/promises'
+import {mkdtemp, open, readdir, readFile, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -12,6 +12,19 @@ import {BIN, ROOT, runMlxk} from '../helpers/run-cli.js'
 import {assertValidEnvelope} from '../helpers/schemas.js'
 
 const DIR = 'models--mlx-community--tiny-model'
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function readRange(path: string, position: number, length: number): Promise<Buffer | null> {
+  const handle = await open(path, 'r').catch(() => null)
+  if (!handle) return null
+  try {
+    const buffer = Buffer.alloc(length)
+    const {bytesRead} = await handle.read(buffer, 0, length, position)
+    return buffer.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
+}
 
 /** Every snapshot entry resolves to content of the size and hash the hub serves: no partial file is ever visible. */
 async function assertSnapshotsSound(root: string, repos: StandardRepos): Promise<void> {
@@ -146,25 +159,63 @@ describe('mlxk pull (built CLI against the test hub)', function () {
     expect(await cacheListing(root)).to.deep.equal([])
   })
 
+  /** A pull in a child process, to be killed with SIGKILL mid-transfer. */
+  const startPull = (h: TestHub) => {
+    const child = spawn(process.execPath, [BIN, 'pull', 'mlx-community/tiny-model', '--json'], {
+      cwd: ROOT,
+      env: {...process.env, ...env(h), HF_HUB_CACHE: root},
+      stdio: 'ignore',
+    })
+    const exited = new Promise((resolve) => child.on('close', resolve))
+    return {
+      async kill() {
+        child.kill('SIGKILL')
+        await exited
+      },
+    }
+  }
+
+  const waitForServed = async (h: TestHub, path: string, bytes: number): Promise<void> => {
+    const deadline = Date.now() + 20_000
+    while ((h.bytesServed.get(path) ?? 0) < bytes && Date.now() < deadline) await sleep(20)
+  }
+
+  it('kill -9 during a stalled transfer keeps what reached the disk: the re-run fetches only the rest', async () => {
+    const weights = repos.model.commits.get(repos.model.refs.get('main')!)!.files.get('extra/weights.safetensors')!
+    const {size} = weights
+    const stallAt = size / 2
+    // A burst, then a CDN hang: no later chunk comes to carry the partial file's trailer forward.
+    hub.faults.add({afterBytes: stallAt, kind: 'stall', ms: 5000, path: weights.path})
+    const pull = startPull(hub)
+    // The promise is timed from the disk, not the socket: a loaded machine may read the burst late.
+    const partial = join(root, DIR, 'blobs', `${weights.lfs!.sha256}.6d6c786b.incomplete`)
+    const lastBytes = weights.inline!.subarray(stallAt - 64, stallAt)
+    const deadline = Date.now() + 20_000
+    while (Date.now() < deadline && !(await readRange(partial, stallAt - 64, 64))?.equals(lastBytes)) await sleep(10)
+    // The trailer catches up with the disk within ~200 ms.
+    await sleep(300)
+    await pull.kill()
+    expect(hub.bytesServed.get(weights.path)).to.equal(stallAt)
+    const result = await runMlxk(['pull', 'mlx-community/tiny-model', '--json'], {env: env(hub), hubCache: root})
+    expect(result.exitCode, result.stdout).to.equal(0)
+    const file = (result.json!.data as {files: Array<{bytes_resumed: number; path: string}>}).files.find(
+      (f) => f.path === weights.path,
+    )!
+    expect(hub.bytesServed.get(weights.path), 'bytes served over both runs').to.be.at.most(size * 1.05)
+    expect(file.bytes_resumed).to.equal(stallAt)
+    await assertSnapshotsSound(root, repos)
+  })
+
   it('survives kill -9 at random points: each re-run resumes, bytes on disk are not fetched again, no snapshot shows a bad file', async () => {
     const weights = 'extra/weights.safetensors'
     let killed = 0
     for (const fraction of [0.25, 0.5, 0.75].map((f) => f + (Math.random() - 0.5) * 0.1)) {
       const servedBefore = slowHub.bytesServed.get(weights) ?? 0
-      const child = spawn(process.execPath, [BIN, 'pull', 'mlx-community/tiny-model', '--json'], {
-        cwd: ROOT,
-        env: {...process.env, ...env(slowHub), HF_HUB_CACHE: root},
-        stdio: 'ignore',
-      })
-      const exited = new Promise((resolve) => child.on('close', resolve))
-      const target = 3_000_000 * fraction
-      const deadline = Date.now() + 20_000
-      while ((slowHub.bytesServed.get(weights) ?? 0) < target && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 20))
+      const pull = startPull(slowHub)
+      await waitForServed(slowHub, weights, 3_000_000 * fraction)
       // A moment for the partial file's trailer (written at most every 200 ms) to catch up with the socket.
-      await new Promise((r) => setTimeout(r, 250 + Math.random() * 100))
-      child.kill('SIGKILL')
-      await exited
+      await sleep(250 + Math.random() * 100)
+      await pull.kill()
       killed++
       expect(slowHub.bytesServed.get(weights) ?? 0).to.be.greaterThan(servedBefore)
       await assertSnapshotsSound(root, repos)
@@ -178,7 +229,7 @@ describe('mlxk pull (built CLI against the test hub)', function () {
         .filter((r) => r.origin === 'cdn' && r.range)
         .map((r) => Number(/bytes=(\d+)-/.exec(r.range as string)?.[1]))
     // The hub may still count a chunk it pushed into the dead socket; let it settle.
-    await new Promise((r) => setTimeout(r, 300))
+    await sleep(300)
     const before = slowHub.bytesServed.get(weights) ?? 0
     const result = await runMlxk(['pull', 'mlx-community/tiny-model', '--json'], {env: env(slowHub), hubCache: root})
     expect(result.exitCode, result.stdout).to.equal(0)

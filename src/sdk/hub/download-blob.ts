@@ -15,6 +15,7 @@ import {
   planParts,
   readTrailer,
   TRAILER_BYTES,
+  TrailerWriter,
   writeTrailer,
 } from './partial-file.js'
 import {HttpStatusError, requestRange} from './range-request.js'
@@ -156,155 +157,181 @@ export async function downloadBlob(job: BlobJob, settings: DownloadSettings): Pr
   }
 }
 
-/** Fetches every unfinished part, keeping the trailer current so a crash loses at most a moment of progress. */
+/** What the parts of one file share while they download. */
+interface Transfer {
+  /** Bytes received over the network by this call, all parts together. */
+  downloaded: number
+  handle: FileHandle
+  job: BlobJob
+  settings: DownloadSettings
+  state: PartialState
+  /** Where the Hub redirected the file, so the other parts and the retries skip the redirect. */
+  storageUrl: null | string
+  trailer: TrailerWriter
+}
+
+/**
+ * Fetches every unfinished part, in rounds of parallel part fetches. One failing part stops its siblings, and
+ * nothing returns while any of them may still write. A server that ignores Range ends the round, and the file
+ * starts over as a single part.
+ */
 async function fillParts(
   handle: FileHandle,
   state: PartialState,
   job: BlobJob,
   settings: DownloadSettings,
 ): Promise<number> {
-  let downloaded = 0
-  let storageUrl: null | string = null
-  let persisted = Promise.resolve()
-  let lastPersist = Date.now()
-  const persist = (force: boolean): Promise<void> => {
-    if (!force && Date.now() - lastPersist < 200) return persisted
-    lastPersist = Date.now()
-    const snapshot: PartialState = {...state, parts: state.parts.map((part) => ({...part}))}
-    persisted = persisted.then(() => writeTrailer(handle, snapshot)).catch(() => {})
-    return persisted
+  const transfer: Transfer = {
+    downloaded: 0,
+    handle,
+    job,
+    settings,
+    state,
+    storageUrl: null,
+    trailer: new TrailerWriter(handle, state),
   }
-
-  const runPart = async (part: Part, roundSignal: AbortSignal): Promise<void> => {
-    let failures = 0
-    const length = part.end - part.start + 1
-    while (part.done < length) {
-      roundSignal.throwIfAborted()
-      const from = part.start + part.done
-      try {
-        await settings.pool.use(async () => {
-          const idle = new AbortController()
-          const signal = AbortSignal.any([roundSignal, idle.signal])
-          let timer = setTimeout(() => idle.abort(new Error('read timeout')), settings.readTimeoutMs)
-          try {
-            const response = await requestRange({
-              end: part.end,
-              ...(settings.fetch ? {fetch: settings.fetch} : {}),
-              hubUrl: settings.hubUrl,
-              signal,
-              start: from,
-              token: settings.token,
-              url: storageUrl ?? job.url,
-              userAgent: settings.userAgent,
-            })
-            if (response.finalUrl !== job.url) storageUrl = response.finalUrl
-            if (response.bodyStart !== from) {
-              await response.body.cancel().catch(() => {})
-              if (state.parts.length > 1) throw new RangeIgnored()
-              // One part and no Range support: the whole file comes again from byte 0.
-              part.done = 0
-              return runStream(
-                await requestRange({
-                  end: part.end,
-                  hubUrl: settings.hubUrl,
-                  signal,
-                  start: 0,
-                  token: settings.token,
-                  url: job.url,
-                  userAgent: settings.userAgent,
-                  ...(settings.fetch ? {fetch: settings.fetch} : {}),
-                }),
-              )
-            }
-
-            await runStream(response)
-            async function runStream(answer: {body: ReadableStream<Uint8Array>; bodyStart: number}): Promise<void> {
-              let position = answer.bodyStart
-              for await (const chunk of answer.body) {
-                clearTimeout(timer)
-                timer = setTimeout(() => idle.abort(new Error('read timeout')), settings.readTimeoutMs)
-                const take = Math.min(chunk.byteLength, part.end + 1 - position)
-                if (take <= 0) break
-                await handle.write(chunk, 0, take, position)
-                position += take
-                part.done = position - part.start
-                downloaded += take
-                failures = 0
-                settings.onBytes(job.file.path, take)
-                void persist(false)
-              }
-
-              if (position <= part.end)
-                throw new Error(`connection closed after ${position - part.start} of ${length} bytes`)
-            }
-          } finally {
-            clearTimeout(timer)
-          }
-        })
-      } catch (error) {
-        if (roundSignal.aborted) throw roundSignal.reason ?? error
-        if (error instanceof RangeIgnored) throw error
-        if (
-          error instanceof HttpStatusError &&
-          !isTransient({code: error.code, status: error.status, timedOut: false})
-        ) {
-          // A signed storage URL may have expired: go back through the Hub once before giving up.
-          if (storageUrl !== null && (error.status === 403 || error.status === 401 || error.status === 404)) {
-            storageUrl = null
-          } else {
-            throw new MlxkError('download_failed', `Download of '${job.file.path}' failed: ${error.message}`, {
-              details: {path: job.file.path, status: error.status},
-              hint: 'Check HF_TOKEN and the model name, then run the same `mlxk pull` again; finished files are kept.',
-            })
-          }
-        }
-
-        failures++
-        if (failures > settings.maxRetries) {
-          throw new MlxkError(
-            'download_failed',
-            `Download of '${job.file.path}' failed after ${settings.maxRetries} retries: ${(error as Error).message}`,
-            {
-              details: {path: job.file.path},
-              hint: 'Run the same `mlxk pull` again: it resumes from the bytes already on disk.',
-            },
-          )
-        }
-
-        await persist(true)
-        const wait =
-          error instanceof HttpStatusError && error.retryAfterMs !== null
-            ? error.retryAfterMs
-            : settings.retryDelayMs(failures)
-        await sleep(wait, roundSignal)
-      }
-    }
-  }
-
   try {
     for (;;) {
-      // One failing part stops its siblings, and nothing returns while any of them may still write.
       const round = new AbortController()
       const roundSignal = AbortSignal.any([settings.signal, round.signal])
       let firstError: unknown = null
       const results = await Promise.allSettled(
         state.parts
-          .filter((part) => part.done < part.end - part.start + 1)
+          .filter((part) => part.done < partLength(part))
           .map((part) =>
-            runPart(part, roundSignal).catch((error: unknown) => {
+            fillPart(transfer, part, roundSignal).catch((error: unknown) => {
               firstError ??= error
               round.abort(error)
               throw error
             }),
           ),
       )
-      if (results.every((result) => result.status === 'fulfilled')) return downloaded
+      if (results.every((result) => result.status === 'fulfilled')) return transfer.downloaded
       if (!(firstError instanceof RangeIgnored))
         throw settings.signal.aborted ? (settings.signal.reason ?? firstError) : firstError
       state.parts = planParts(state.size, state.size, 1)
-      await persist(true)
+      await transfer.trailer.flush()
     }
   } finally {
-    await persist(true)
+    await transfer.trailer.flush()
+  }
+}
+
+const partLength = (part: Part) => part.end - part.start + 1
+
+/**
+ * Fetches `part` until it is complete. Network errors, timeouts, 408, 429 and 5xx are retried with backoff, up to
+ * `maxRetries` attempts in a row that bring no new bytes; any other refusal fails the file.
+ */
+async function fillPart(transfer: Transfer, part: Part, roundSignal: AbortSignal): Promise<void> {
+  const {job, settings} = transfer
+  let failures = 0
+  while (part.done < partLength(part)) {
+    roundSignal.throwIfAborted()
+    const attempt = {received: 0}
+    try {
+      await settings.pool.use(() => fetchPart(transfer, part, roundSignal, attempt))
+    } catch (error) {
+      if (roundSignal.aborted) throw roundSignal.reason ?? error
+      if (error instanceof RangeIgnored) throw error
+      if (attempt.received > 0) failures = 0
+      if (error instanceof HttpStatusError && !isTransient({code: error.code, status: error.status, timedOut: false})) {
+        // A signed storage URL may have expired: go back through the Hub once before giving up.
+        if (transfer.storageUrl !== null && (error.status === 403 || error.status === 401 || error.status === 404)) {
+          transfer.storageUrl = null
+        } else {
+          throw new MlxkError('download_failed', `Download of '${job.file.path}' failed: ${error.message}`, {
+            details: {path: job.file.path, status: error.status},
+            hint: 'Check HF_TOKEN and the model name, then run the same `mlxk pull` again; finished files are kept.',
+          })
+        }
+      }
+
+      failures++
+      if (failures > settings.maxRetries) {
+        throw new MlxkError(
+          'download_failed',
+          `Download of '${job.file.path}' failed after ${settings.maxRetries} retries: ${(error as Error).message}`,
+          {
+            details: {path: job.file.path},
+            hint: 'Run the same `mlxk pull` again: it resumes from the bytes already on disk.',
+          },
+        )
+      }
+
+      const wait =
+        error instanceof HttpStatusError && error.retryAfterMs !== null
+          ? error.retryAfterMs
+          : settings.retryDelayMs(failures)
+      await sleep(wait, roundSignal)
+    }
+  }
+}
+
+/**
+ * One request for the bytes `part` still lacks, streamed to their offsets; `attempt.received` counts what it
+ * wrote. A transfer that receives nothing for `readTimeoutMs` is cut. The trailer is written as soon as the
+ * stream ends or fails, so a kill right after loses nothing that reached the disk.
+ */
+async function fetchPart(
+  transfer: Transfer,
+  part: Part,
+  roundSignal: AbortSignal,
+  attempt: {received: number},
+): Promise<void> {
+  const {handle, job, settings} = transfer
+  const from = part.start + part.done
+  const idle = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const restartIdleTimer = () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => idle.abort(new Error('read timeout')), settings.readTimeoutMs)
+  }
+
+  restartIdleTimer()
+  try {
+    const response = await requestRange({
+      end: part.end,
+      ...(settings.fetch ? {fetch: settings.fetch} : {}),
+      hubUrl: settings.hubUrl,
+      signal: AbortSignal.any([roundSignal, idle.signal]),
+      start: from,
+      token: settings.token,
+      url: transfer.storageUrl ?? job.url,
+      userAgent: settings.userAgent,
+    })
+    if (response.finalUrl !== job.url) transfer.storageUrl = response.finalUrl
+    if (response.bodyStart !== from) {
+      if (transfer.state.parts.length > 1) {
+        await response.body.cancel().catch(() => {})
+        throw new RangeIgnored()
+      }
+
+      // One part and no Range support: the answer is the whole file, which overwrites the part from byte 0.
+      part.done = 0
+    }
+
+    let position = response.bodyStart
+    try {
+      for await (const chunk of response.body) {
+        restartIdleTimer()
+        const take = Math.min(chunk.byteLength, part.end + 1 - position)
+        if (take <= 0) break
+        await handle.write(chunk, 0, take, position)
+        position += take
+        part.done = position - part.start
+        transfer.downloaded += take
+        attempt.received += take
+        settings.onBytes(job.file.path, take)
+        transfer.trailer.progressed()
+      }
+    } finally {
+      await transfer.trailer.flush()
+    }
+
+    if (position <= part.end)
+      throw new Error(`connection closed after ${position - part.start} of ${partLength(part)} bytes`)
+  } finally {
+    clearTimeout(timer)
   }
 }

@@ -85,6 +85,43 @@ export async function writeTrailer(handle: FileHandle, state: PartialState): Pro
   await handle.write(encodeTrailer(state), 0, TRAILER_BYTES, state.size)
 }
 
+/**
+ * Keeps a partial file's trailer in step with the bytes on disk, so a kill -9 loses at most `intervalMs` of
+ * progress. While bytes flow the trailer is written at most once per interval; the write after the last of them
+ * comes on a timer (a transfer that stalls right after a burst brings no later chunk to carry it); `flush` writes
+ * at once, for a part whose stream ended or failed. Each write records `state` as it is when the write is queued,
+ * and only bytes already written are counted in it, so the trailer never claims more than the disk holds.
+ */
+export class TrailerWriter {
+  private lastWrite = Number.NEGATIVE_INFINITY
+  private pending: NodeJS.Timeout | undefined
+  private written = Promise.resolve()
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly state: PartialState,
+    private readonly intervalMs = 200,
+  ) {}
+
+  /** Writes the trailer now; a write the timer was holding is folded into this one. */
+  flush(): Promise<void> {
+    clearTimeout(this.pending)
+    this.pending = undefined
+    this.lastWrite = Date.now()
+    const snapshot: PartialState = {...this.state, parts: this.state.parts.map((part) => ({...part}))}
+    // A failed trailer write costs only resume progress; the download itself goes on.
+    this.written = this.written.then(() => writeTrailer(this.handle, snapshot)).catch(() => {})
+    return this.written
+  }
+
+  /** More bytes are on disk: the trailer says so within the interval. */
+  progressed(): void {
+    if (this.pending !== undefined) return
+    const wait = Math.max(0, this.lastWrite + this.intervalMs - Date.now())
+    this.pending = setTimeout(() => void this.flush(), wait)
+  }
+}
+
 export function bytesDone(state: PartialState): number {
   return state.parts.reduce((sum, part) => sum + part.done, 0)
 }

@@ -1,10 +1,20 @@
 import {expect} from 'chai'
+import type {FileHandle} from 'node:fs/promises'
 
 import {filterPaths} from '../../../src/sdk/hub/globs.js'
 import {gateProbeTarget} from '../../../src/sdk/hub/hub-api.js'
 import {hubErrorToMlxk} from '../../../src/sdk/hub/hub-errors.js'
-import {decodeTrailer, encodeTrailer, partialName, planParts, TRAILER_BYTES} from '../../../src/sdk/hub/partial-file.js'
+import {
+  decodeTrailer,
+  encodeTrailer,
+  partialName,
+  planParts,
+  TRAILER_BYTES,
+  TrailerWriter,
+} from '../../../src/sdk/hub/partial-file.js'
 import {formatDuration, progressLine} from '../../../src/sdk/progress/rate.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('download engine parts', () => {
   describe('globs (Python fnmatch semantics)', () => {
@@ -52,6 +62,36 @@ describe('download engine parts', () => {
       expect(decodeTrailer(buffer, 'other', 5000)).to.equal(null)
       expect(decodeTrailer(buffer, 'abc', 5001)).to.equal(null)
       expect(decodeTrailer(Buffer.alloc(TRAILER_BYTES), 'abc', 5000)).to.equal(null)
+    })
+
+    it('the trailer writer catches up after the last bytes, when no later chunk comes to carry it', async () => {
+      const written: Array<null | number> = []
+      const handle = {
+        write: async (buffer: Buffer) => written.push(decodeTrailer(buffer, 'abc', 100)?.parts[0]?.done ?? null),
+      } as unknown as FileHandle
+      const state = {etag: 'abc', parts: planParts(100, 100, 1), size: 100}
+      const part = state.parts[0]!
+      const trailer = new TrailerWriter(handle, state)
+      for (const done of [10, 20]) {
+        part.done = done
+        trailer.progressed()
+      }
+
+      await sleep(10)
+      // A burst: the first write at once, the rest coalesced into one per interval.
+      expect(written).to.deep.equal([20])
+      part.done = 30
+      trailer.progressed()
+      part.done = 40
+      trailer.progressed()
+      await sleep(20)
+      expect(written).to.deep.equal([20])
+      // Then the transfer stalls: the trailing write records the last bytes anyway.
+      await sleep(250)
+      expect(written).to.deep.equal([20, 40])
+      part.done = 50
+      await trailer.flush()
+      expect(written).to.deep.equal([20, 40, 50])
     })
 
     it('names the partial file in the form huggingface_hub 2.4 and mlxk health recognise', () => {

@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {createHash} from 'node:crypto'
 import {mkdtemp, readdir, readFile, readlink, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -48,6 +49,13 @@ describe('pull service against the test hub', function () {
   }
 
   const main = () => repos.model.refs.get('main') as string
+
+  /** The snapshot links the weights, with the content the hub holds. */
+  const assertWeightsLinked = async () => {
+    const file = repos.model.commits.get(main())!.files.get('extra/weights.safetensors')!
+    const content = await readFile(join(root, DIR, 'snapshots', main(), file.path))
+    expect(createHash('sha256').update(content).digest('hex')).to.equal(file.lfs!.sha256)
+  }
 
   it('writes blobs by etag, relative links, trees json and refs/main', async () => {
     const events: PullEvent[] = []
@@ -271,10 +279,7 @@ describe('pull service against the test hub', function () {
     const data = await pull('mlx-community/tiny-model')
     expect(data.download_status).to.equal('success')
     expect(hub.bytesServed.get('extra/weights.safetensors')).to.equal(6_000_000)
-    const file = repos.model.commits.get(main())!.files.get('extra/weights.safetensors')!
-    const {createHash} = await import('node:crypto')
-    const content = await readFile(join(root, DIR, 'snapshots', main(), 'extra/weights.safetensors'))
-    expect(createHash('sha256').update(content).digest('hex')).to.equal(file.lfs!.sha256)
+    await assertWeightsLinked()
   })
 
   it('gives up with model_corrupted when every copy is corrupt, linking nothing', async () => {
@@ -298,6 +303,37 @@ describe('pull service against the test hub', function () {
     hub.faults.add({afterBytes: 500_000, kind: 'stall', ms: 5000, path: 'extra/weights.safetensors'})
     const data = await pull('mlx-community/tiny-model', {tuning: {readTimeoutMs: 300, retryDelayMs: () => 10}})
     expect(data.download_status).to.equal('success')
+  })
+
+  describe('a server that ignores Range', () => {
+    let plainHub: TestHub
+    before(async () => {
+      plainHub = await startTestHub({ignoreRange: true, repos: [repos.model]})
+    })
+    after(async () => plainHub.close())
+    beforeEach(() => plainHub.bytesServed.clear())
+
+    const plainPull = (tuning: Partial<PullOptions['tuning']>) =>
+      pullModel({
+        env: {HF_ENDPOINT: plainHub.url},
+        root,
+        spec: 'mlx-community/tiny-model',
+        tuning: {maxRetries: 3, retryDelayMs: () => 10, ...tuning},
+      })
+
+    it('gets the file as one part when parts were planned', async () => {
+      const data = await plainPull({minPartBytes: 500_000})
+      expect(data.download_status).to.equal('success')
+      await assertWeightsLinked()
+    })
+
+    it('resumes a dropped transfer from byte 0, using the whole-file answer it got', async () => {
+      plainHub.faults.add({afterBytes: 1_000_000, kind: 'drop', path: 'extra/weights.safetensors'})
+      const data = await plainPull({})
+      expect(data.download_status).to.equal('success')
+      expect(plainHub.bytesServed.get('extra/weights.safetensors')).to.equal(1_000_000 + 3_000_000)
+      await assertWeightsLinked()
+    })
   })
 
   it('splits a large file into parallel Range parts', async () => {
