@@ -26,7 +26,8 @@ class FakeConn:
 
 @pytest.fixture(scope="module")
 def harness() -> Worker:
-    w = Worker(FakeConn())  # type: ignore[arg-type]
+    # Without the prompt cache: a repeated prompt would report cached tokens the first run did not.
+    w = Worker(FakeConn(), prompt_cache_bytes=0)  # type: ignore[arg-type]
     for name in sorted(EXPECTED):
         w._handle("msg", {"id": f"load-{name}", "op": "load", "model_path": str(MODELS_DIR / name), "model_id": name})
     assert all(m["event"] == "loaded" for m in w.conn.sent), w.conn.sent  # type: ignore[attr-defined]
