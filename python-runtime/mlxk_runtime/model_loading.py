@@ -53,6 +53,7 @@ class LoadedModel:
             "eos_token_ids": self.eos_token_ids,
             "is_reasoning": self.is_reasoning,
             "already_loaded": already_loaded,
+            "kind": "generation",
             **self.extra,
         }
 

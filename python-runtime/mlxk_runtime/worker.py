@@ -14,6 +14,7 @@ from typing import Any
 
 from . import PROTOCOL_VERSION, __version__
 from .batching import Batcher
+from .embeddings import EmbeddingModel, embed, is_embedding_request, load_embedding_model, parse_embed
 from .errors import WorkerError, bad_request
 from .generation import Generation
 from .generation_params import parse_generate
@@ -58,7 +59,7 @@ class Worker:
         # Requests rank 0 received while napping, for the next round.
         self._early: list[Any] = []
         self._idle_rounds = 0
-        self.models: dict[str, LoadedModel] = {}
+        self.models: dict[str, LoadedModel | EmbeddingModel] = {}
         self.generations: dict[str, Generation] = {}
         self.batcher = Batcher()
         self.running = True
@@ -182,6 +183,7 @@ class Worker:
             "load": self._op_load,
             "unload": self._op_unload,
             "generate": self._op_generate,
+            "embed": self._op_embed,
             "cancel": self._op_cancel,
             "ping": lambda rid, _req: self.emit(rid, {"event": "pong"}),
             "shutdown": self._op_shutdown,
@@ -227,7 +229,11 @@ class Worker:
                 request_id, {"event": "loaded", **existing.describe(already_loaded=True), **self._cache_info(existing)}
             )
             return
-        if self.lockstep is None:
+        loaded: LoadedModel | EmbeddingModel
+        if is_embedding_request(path, req):
+            # Small enough for every rank to hold whole: a group embeds in lockstep without sharding.
+            loaded = load_embedding_model(path, model_id, self.supported)
+        elif self.lockstep is None:
             loaded = load_model(path, model_id, self.supported)
         else:
             loaded = self._load_sharded(self.lockstep, path, model_id)
@@ -300,6 +306,8 @@ class Worker:
         loaded = self.models.get(params.model_id)
         if loaded is None:
             raise WorkerError("model_not_loaded", f"model not loaded: {params.model_id!r}", model_id=params.model_id)
+        if isinstance(loaded, EmbeddingModel):
+            raise wrong_kind(loaded.model_id, "embedding", "generate")
         try:
             gen = Generation(request_id, params, loaded, received_at, self.prompt_caches.get(params.model_id))
         except WorkerError:
@@ -308,6 +316,15 @@ class Worker:
             raise WorkerError("generation_failed", f"{type(e).__name__}: {e}") from e
         self.generations[request_id] = gen
         self.emit(request_id, gen.start_event())
+
+    def _op_embed(self, request_id: str, req: dict[str, Any]) -> None:
+        params = parse_embed(req)
+        loaded = self.models.get(params.model_id)
+        if loaded is None:
+            raise WorkerError("model_not_loaded", f"model not loaded: {params.model_id!r}", model_id=params.model_id)
+        if not isinstance(loaded, EmbeddingModel):
+            raise wrong_kind(loaded.model_id, "generation", "embed")
+        self.emit(request_id, embed(loaded, params))
 
     def _op_cancel(self, request_id: str, req: dict[str, Any]) -> None:
         target = req.get("target")
@@ -360,6 +377,11 @@ class Worker:
         log.exception("generation crashed", exc_info=error)
         gen.close()
         self.emit_error(gen_id, WorkerError("generation_failed", f"{type(error).__name__}: {error}"))
+
+
+def wrong_kind(model_id: str, kind: str, op: str) -> WorkerError:
+    does = "produces embeddings, not text" if kind == "embedding" else "generates text, not embeddings"
+    return WorkerError("wrong_model_kind", f"{model_id!r} is a {kind} model: it {does} ({op})", model_kind=kind)
 
 
 def main(argv: list[str] | None = None) -> int:

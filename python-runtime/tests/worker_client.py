@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-TERMINAL = {"info", "loaded", "unloaded", "done", "ok", "pong", "bye", "error"}
+TERMINAL = {"info", "loaded", "unloaded", "done", "ok", "pong", "bye", "error", "embeddings"}
 
 
 class WorkerClient:

@@ -16,9 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .embedding_build import build_embedders, verify_embedder
 from .specs import SPECS, ModelSpec
 from .verify import expected_cases, verify_model_dir
 
+EMBEDDERS_FILE = "expected-embeddings.json"
 QUANTIZED_NAME = "tiny-qwen2-bpe-4bit"
 QUANT_SOURCE = "tiny-qwen2-bpe"
 STOP_CASE = {
@@ -87,10 +89,12 @@ def expected_entry(spec: ModelSpec, tok: Any, extra: dict[str, Any] | None = Non
     return entry
 
 
-def build_all(out: Path) -> dict[str, Any]:
+def build_all(out: Path, only: set[str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     expected: dict[str, Any] = {}
     for name, spec in SPECS.items():
+        if only is not None and name not in only:
+            continue
         shutil.rmtree(out / name, ignore_errors=True)
         tok, model, config = build_one(spec, out)
         expected[name] = expected_entry(spec, tok)
@@ -110,41 +114,62 @@ def write_checksums(out: Path, names: list[str]) -> None:
     (out / "CHECKSUMS.sha256").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def verify_all(root: Path, expected: dict[str, Any]) -> list[str]:
+def verify_all(root: Path, expected: dict[str, Any], embedders: dict[str, Any]) -> list[str]:
     problems: list[str] = []
-    for name, entry in expected.items():
+    for name, entry in {**expected, **embedders}.items():
         if not (root / name).is_dir():
             problems.append(f"{name}: missing")
             continue
-        problems += verify_model_dir(root / name, entry["cases"])
+        problems += (
+            verify_embedder(root / name, entry) if name in embedders else verify_model_dir(root / name, entry["cases"])
+        )
     return problems
+
+
+def read_expected(out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Chat models' answers (expected.json) and embedders' groups (EMBEDDERS_FILE), as committed."""
+
+    def read(name: str) -> dict[str, Any]:
+        path = out / name
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    return read("expected.json"), read(EMBEDDERS_FILE)
+
+
+def write_expected(path: Path, expected: dict[str, Any]) -> None:
+    path.write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlxk_runtime.testmodels.build")
     parser.add_argument("--out", required=True, type=Path, help="fixture directory (test/fixtures/models)")
     parser.add_argument("--check", action="store_true", help="rebuild in a temp dir and verify behaviour only")
+    parser.add_argument("--only", action="append", help="rebuild only this model (repeatable); the others stay")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     if args.check:
-        expected = json.loads((args.out / "expected.json").read_text(encoding="utf-8"))
+        expected, embedders = read_expected(args.out)
         with tempfile.TemporaryDirectory(prefix="mlxk-testmodels-") as tmp:
-            rebuilt = build_all(Path(tmp))
-            problems = verify_all(Path(tmp), expected)
-            if set(rebuilt) != set(expected):
-                problems.append(f"model set differs: {sorted(rebuilt)} vs {sorted(expected)}")
-        problems += [f"committed {p}" for p in verify_all(args.out, expected)]
+            rebuilt = {**build_all(Path(tmp)), **build_embedders(Path(tmp))}
+            problems = verify_all(Path(tmp), expected, embedders)
+            if set(rebuilt) != {*expected, *embedders}:
+                problems.append(f"model set differs: {sorted(rebuilt)} vs {sorted({*expected, *embedders})}")
+        problems += [f"committed {p}" for p in verify_all(args.out, expected, embedders)]
         for p in problems:
             print(f"FAIL {p}", file=sys.stderr)
         print(f"check {'failed' if problems else 'passed'} in {time.perf_counter() - started:.1f}s")
         return 1 if problems else 0
-    expected = build_all(args.out)
-    (args.out / "expected.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    problems = verify_all(args.out, expected)
-    write_checksums(args.out, list(expected))
+    only = set(args.only) if args.only else None
+    expected, embedders = read_expected(args.out) if only else ({}, {})
+    expected.update(build_all(args.out, only))
+    embedders.update(build_embedders(args.out, only))
+    write_expected(args.out / "expected.json", expected)
+    write_expected(args.out / EMBEDDERS_FILE, embedders)
+    problems = verify_all(args.out, expected, embedders)
+    write_checksums(args.out, [*expected, *embedders])
     for p in problems:
         print(f"FAIL {p}", file=sys.stderr)
-    print(f"built {len(expected)} models in {time.perf_counter() - started:.1f}s")
+    print(f"built {len(expected) + len(embedders)} models in {time.perf_counter() - started:.1f}s")
     return 1 if problems else 0
 
 
