@@ -1,6 +1,6 @@
-import type {ChatMessage, SamplingParams} from 'mlxk/sdk/runtime/index'
-import {GenerationReader, GenerationText} from 'mlxk/sdk/runtime/index'
-import type {RunTarget} from 'mlxk/sdk/services/run-preflight'
+import type {ChatMessage, SamplingParams} from 'mlxk/sdk/runtime'
+import {GenerationReader, GenerationText} from 'mlxk/sdk/runtime'
+import type {RunTarget} from 'mlxk/sdk/services'
 
 import {AnswerWriter, type DisplayOptions} from './answer-writer.js'
 import type {ModelSession} from './model-session.js'

@@ -1,8 +1,5 @@
 import {SAMPLING_DEFAULTS, type SamplingParams} from 'mlxk/sdk/runtime'
 
-// Transitional: commands/run.ts still reads the defaults under these names; it moves to SAMPLING_DEFAULTS.
-export const {temperature: DEFAULT_TEMPERATURE, top_p: DEFAULT_TOP_P} = SAMPLING_DEFAULTS
-
 /** The sampling flags as parsed. */
 export interface SamplingFlags {
   'chat-template': boolean

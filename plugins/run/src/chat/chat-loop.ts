@@ -1,7 +1,7 @@
 import {createInterface, type Interface} from 'node:readline'
 
 import {isMlxkError} from 'mlxk/sdk'
-import {GenerationReader, GenerationText, type SamplingParams} from 'mlxk/sdk/runtime/index'
+import {GenerationReader, GenerationText, type SamplingParams} from 'mlxk/sdk/runtime'
 
 import {AnswerWriter, type DisplayOptions} from '../answer-writer.js'
 import type {ModelSession} from '../model-session.js'

@@ -1,9 +1,7 @@
-import {Args, ExitCode, Flags, MlxkCommand, MlxkError} from 'mlxk/sdk'
-import {cacheRoot} from 'mlxk/sdk/cache/locate'
-import {groupFlags, groupOptionsFrom} from 'mlxk/sdk/group-flags'
-import {resolveGroupSpec} from 'mlxk/sdk/runtime/distributed/group-spec'
-import {prepareRunTarget} from 'mlxk/sdk/services/run-preflight'
-import {supportedModelTypes} from 'mlxk/sdk/services/supported'
+import {Args, Flags, MlxkCommand, usageError} from 'mlxk/sdk'
+import {cacheRoot} from 'mlxk/sdk/cache'
+import {groupFlags, groupOptionsFrom, resolveGroupSpec, SAMPLING_DEFAULTS} from 'mlxk/sdk/runtime'
+import {prepareRunTarget, supportedModelTypes} from 'mlxk/sdk/services'
 
 import type {DisplayOptions} from '../answer-writer.js'
 import type {ChatSummary} from '../chat/chat-loop.js'
@@ -12,7 +10,7 @@ import {decimalFlag} from '../number-flag.js'
 import {answerOnce} from '../one-shot.js'
 import {readPromptInput} from '../prompt-input.js'
 import type {RunData} from '../run-data.js'
-import {DEFAULT_TEMPERATURE, DEFAULT_TOP_P, samplingParams} from '../sampling.js'
+import {samplingParams} from '../sampling.js'
 import {formatLoadLine} from '../stats.js'
 
 type RunResult = ChatSummary | RunData
@@ -88,10 +86,10 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
       description: 'Print tokens as they are generated; --no-stream prints the answer once it is complete.',
     }),
     system: Flags.string({description: 'System prompt.'}),
-    temperature: decimalFlag({default: DEFAULT_TEMPERATURE, description: 'Sampling temperature; 0 = greedy.', min: 0}),
+    temperature: decimalFlag({default: SAMPLING_DEFAULTS.temperature, description: 'Sampling temperature; 0 = greedy.', min: 0}),
     'top-k': Flags.integer({description: 'Top-k sampling (0 = off).', min: 0}),
     'top-p': decimalFlag({
-      default: DEFAULT_TOP_P,
+      default: SAMPLING_DEFAULTS.top_p,
       description: 'Nucleus sampling (1 = off).',
       max: 1,
       min: 0,
@@ -110,18 +108,14 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
     // oclif still refuses unknown flags, so a mistyped flag never becomes prompt text.
     const words = (argv as string[]).slice(1)
     if (!flags['chat-template'] && flags.system !== undefined) {
-      throw new MlxkError(
-        'CommandError',
-        '--system needs the chat template; drop --no-chat-template or put the text in the prompt',
-        {exitCode: ExitCode.usage},
-      )
+      throw usageError('--system needs the chat template; drop --no-chat-template or put the text in the prompt')
     }
 
     const group = resolveGroupSpec(groupOptionsFrom(flags))
     // The model is checked first: a typo in its name should not wait for a prompt typed on stdin.
     const target = await prepareRunTarget({root: cacheRoot(), spec: args.model, supported: supportedModelTypes()})
     if (group !== undefined) {
-      const {locateRuntime, preflightGroup} = await import('mlxk/sdk/runtime/index')
+      const {locateRuntime, preflightGroup} = await import('mlxk/sdk/runtime')
       await preflightGroup(group, {modelPaths: [target.path], python: locateRuntime().python})
     }
 
