@@ -172,9 +172,7 @@ describe("@spec --json output validates against upstream mlx-knife's schema (0.2
     expectUpstreamValid(await mlxk(['clone', 'nope', join(work, 'other'), '--json']), 'clone (invalid name)')
   })
 
-  // Pending on plugins/clone: its `health` is an object ({healthy, code, reason}) where upstream's clone schema has
-  // the string "healthy" | "unhealthy" (with `health_reason`). Remove `.skip` once the plugin keeps upstream's type.
-  it.skip('clone: a workspace from the cache', async () => {
+  it('clone: a workspace from the cache', async () => {
     const cloned = await mlxk(['clone', QUANTIZED, join(work, 'clone-check'), '--json'])
     expect(cloned.exitCode, cloned.stdout + cloned.stderr).to.equal(0)
     expectUpstreamValid(cloned, 'clone')

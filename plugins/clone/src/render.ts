@@ -5,7 +5,8 @@ import {formatSize} from 'mlxk/sdk/render'
 export function renderClone(data: CloneData, options: {quiet?: boolean} = {}): string {
   const head = `clone: ${data.model} → ${data.target_dir}`
   if (options.quiet) return head
-  const health = data.health ? (data.health.healthy ? ' (✓ health)' : ` (✗ health: ${data.health.reason})`) : ''
+  const health =
+    data.health === undefined ? '' : data.health === 'healthy' ? ' (✓ health)' : ` (✗ health: ${data.health_reason})`
   const detail = `  ${data.files_count} files, ${formatSize(data.bytes)} (${data.copy_method ?? 'copy'}) from ${data.source === 'hub' ? 'the Hub (pulled into the cache)' : 'the cache'}, commit ${data.commit?.slice(0, 7) ?? '-'}`
   return `${head}${health} — ${data.message}\n${detail}`
 }

@@ -41,8 +41,12 @@ export interface CloneData {
   commit: null | string
   copy_method: 'copy' | 'mixed' | 'reflink' | null
   files_count: number
-  /** Integrity of the new workspace (what `mlxk health ./dir` says); null with --no-health-check. */
-  health: null | {code: string; healthy: boolean; reason: string}
+  /** Upstream's verdict on the new workspace (what `mlxk health ./dir` says); absent with --no-health-check. */
+  health?: 'healthy' | 'unhealthy'
+  /** The verdict's stable code (docs/json-api.md); absent with --no-health-check. */
+  health_code?: string
+  /** Upstream's reason for the verdict; absent with --no-health-check. */
+  health_reason?: string
   /** Whether the health check ran (upstream's meaning). */
   health_check: boolean
   message: string
@@ -87,7 +91,6 @@ export async function cloneModel(options: CloneOptions): Promise<CloneData> {
     commit: null,
     copy_method: null,
     files_count: 0,
-    health: null,
     health_check: healthCheck,
     message: '',
     model: options.spec,
@@ -138,7 +141,9 @@ export async function cloneModel(options: CloneOptions): Promise<CloneData> {
     data.sentinel = SENTINEL_NAME
     if (healthCheck) {
       const workspace = await describeWorkspace({env, spec: data.target_dir, supported: supportedModelTypes(env)})
-      data.health = {code: workspace.health.code, healthy: workspace.health.healthy, reason: workspace.health.reason}
+      data.health = workspace.health.healthy ? 'healthy' : 'unhealthy'
+      data.health_code = workspace.health.code
+      data.health_reason = workspace.health.reason
       data.runtime = {
         code: workspace.runtime.code,
         compatible: workspace.runtime.compatible,
