@@ -1,4 +1,4 @@
-"""Prompt cache across requests (docs/runtime-protocol.md §3.5).
+"""Prompt cache across requests (docs/runtime-protocol.md §3.6).
 
 Per loaded model, mlx-lm's `LRUPromptCache` keeps the KV caches of finished and cancelled generations, keyed by
 the tokens each one holds (prompt plus generated). A new generation starts from a copy of the entry that shares

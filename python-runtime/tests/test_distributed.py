@@ -47,7 +47,7 @@ def comparable(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = [{k: v for k, v in e.items() if k in COMPARED} for e in events]
     for e in out:
         if "usage" in e:
-            # A group has no prompt cache (runtime-protocol §3.5) and one process may: compare what was generated.
+            # A group has no prompt cache (runtime-protocol §3.6) and one process may: compare what was generated.
             e["usage"] = {k: v for k, v in e["usage"].items() if k != "cached_tokens"}
     return out
 

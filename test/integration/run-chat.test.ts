@@ -26,12 +26,12 @@ function workersUnder(dir: string): string[] {
   }
 }
 
-/** The prompt token count of the latest `--verbose` line in `text`. */
-function promptTokens(text: string): number {
-  const all = [...text.matchAll(/prompt (\d+) tokens/g)]
+/** The prompt token count of the latest `--verbose` line in `text`, or with `cached`, how many were cached. */
+function promptTokens(text: string, which: 'all' | 'cached' = 'all'): number {
+  const all = [...text.matchAll(/prompt (\d+) tokens \((\d+) cached\)/g)]
   const last = all.at(-1)
   if (!last) throw new Error(`no verbose line in:\n${text}`)
-  return Number(last[1])
+  return Number(last[which === 'all' ? 1 : 2])
 }
 
 describe('mlxk run (interactive chat in a terminal)', function () {
@@ -62,6 +62,9 @@ describe('mlxk run (interactive chat in a terminal)', function () {
       const second = await s.expect(/finish \w+/)
       // The second request carried the first turn: more prompt tokens than the question alone could need.
       expect(promptTokens(second)).to.be.greaterThan(alone + 10)
+      // The worker kept the first turn's KV, so that turn was not prefilled again.
+      expect(promptTokens(first, 'cached')).to.equal(0)
+      expect(promptTokens(second, 'cached')).to.be.at.least(alone)
       await s.expect('>>> ')
       s.sendLine(`/save ${join(out, 'two.json')}`)
       await s.expect('Saved 2 turn(s)')

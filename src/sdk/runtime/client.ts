@@ -45,6 +45,11 @@ export interface RuntimeStartOptions {
   group?: GroupSpec
   /** Receives the worker's output at debug level and protocol oddities at warn level. */
   logger?: Logger
+  /**
+   * Bound of each loaded model's prompt cache in bytes, 0 off (runtime protocol §3.6); default: the worker's, an
+   * eighth of the machine's memory up to 8 GiB. A distributed group has none.
+   */
+  promptCacheBytes?: number
   /** The interpreter; default: `locateRuntime().python`. */
   python?: string
   /** How long the worker may take to connect and say hello (it imports mlx-lm). Default 60000. */
@@ -136,7 +141,16 @@ export class RuntimeClient {
       const args =
         options.group === undefined
           ? // --parent-pid lets the worker notice a parent that died before it started watching.
-            [...WORKER_MODULE_ARGS, '--connect', socketPath, '--parent-pid', String(process.pid)]
+            [
+              ...WORKER_MODULE_ARGS,
+              '--connect',
+              socketPath,
+              '--parent-pid',
+              String(process.pid),
+              ...(options.promptCacheBytes === undefined
+                ? []
+                : ['--prompt-cache-bytes', String(options.promptCacheBytes)]),
+            ]
           : (await prepareGroupLaunch(options.group, {dir: socketDir, python, socketPath})).args
       worker = await WorkerProcess.spawn({
         args,

@@ -145,6 +145,14 @@ export interface InfoEvent {
   topology?: Topology
 }
 
+/** A loaded model's prompt cache settings (§3.6). */
+export interface PromptCacheSettings {
+  /** Why the cache is off where it would otherwise be on (a distributed group); null otherwise. */
+  disabled_reason: null | string
+  /** The most bytes its cache holds between requests; 0 when off. */
+  max_bytes: number
+}
+
 export interface LoadedEvent {
   already_loaded: boolean
   context_length: number
@@ -157,6 +165,8 @@ export interface LoadedEvent {
   model_id: string
   model_path: string
   model_type: string
+  /** Only for a text generation model. */
+  prompt_cache?: PromptCacheSettings
   /** Only in a distributed group. */
   sharding?: ShardingInfo
 }
@@ -211,8 +221,18 @@ export type FinishReason = 'cancelled' | 'length' | 'stop'
 export type StopCause = {string: string; type: 'string'} | {token_id: number; type: 'eos'}
 
 export interface Usage {
+  /** Prompt tokens whose KV came from the prompt cache instead of being prefilled (§3.6). */
+  cached_tokens: number
   completion_tokens: number
   prompt_tokens: number
+}
+
+/** The model's prompt cache once a generation has left its KV there (§3.6). */
+export interface PromptCacheState {
+  bytes: number
+  entries: number
+  /** Entries this generation's KV pushed out. */
+  evicted: number
 }
 
 export interface GenerationTiming {
@@ -225,6 +245,8 @@ export interface DoneEvent {
   event: 'done'
   finish_reason: FinishReason
   id: string
+  /** Only when the model has a prompt cache. */
+  prompt_cache?: PromptCacheState
   stop: null | StopCause
   timing: GenerationTiming
   usage: Usage

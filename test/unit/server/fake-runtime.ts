@@ -96,7 +96,7 @@ export class FakeRuntime implements RuntimePort {
       id,
       stop: null,
       timing: {tokens_per_s: 100, total_s: 0.1, ttft_s: 0.01},
-      usage: {completion_tokens: completion, prompt_tokens: 5},
+      usage: {cached_tokens: 0, completion_tokens: completion, prompt_tokens: 5},
     }
   }
 }

@@ -67,6 +67,12 @@ export default class Server extends MlxkCommand<ServerStarted> {
       max: 65_535,
       min: 0,
     }),
+    'prompt-cache-bytes': Flags.string({
+      description:
+        "KV cache each model keeps between requests, so a conversation's next turn prefills only what is new " +
+        "(`2gb`, `512mb`; `0` off). Default: an eighth of the machine's memory, at most 8gb.",
+      helpValue: 'SIZE',
+    }),
     workspace: Flags.string({
       description:
         'Also serve the model folder DIR; its id is the path as given (repeatable). See MLXK_WORKSPACE_HOME.',
@@ -90,6 +96,11 @@ export default class Server extends MlxkCommand<ServerStarted> {
     if (keepAliveMs === undefined) throw usageError(`--keep-alive: not a duration: ${flags['keep-alive']}`)
     if (gracePeriodMs === undefined) throw usageError(`--grace-period: not a duration: ${flags['grace-period']}`)
     if (maxBodyBytes === undefined || maxBodyBytes < 1) throw usageError(`--max-body: not a size: ${flags['max-body']}`)
+    const cacheFlag = flags['prompt-cache-bytes']
+    const promptCacheBytes = cacheFlag === undefined ? undefined : parseBytes(cacheFlag)
+    if (cacheFlag !== undefined && promptCacheBytes === undefined) {
+      throw usageError(`--prompt-cache-bytes: not a size: ${cacheFlag}`)
+    }
     const preload = flags.model ?? []
     // Koa and the runtime client load only now: `mlxk --help` and the other commands never pay for them.
     const {serve} = await import('../serve/main.js')
@@ -126,6 +137,7 @@ export default class Server extends MlxkCommand<ServerStarted> {
         listen: {host: flags.host, port: flags.port},
         logJson: flags['log-json'] || process.env.MLXK_LOG_JSON === '1',
         preload,
+        promptCacheBytes,
       },
       this.logger,
     )

@@ -33,7 +33,7 @@ export async function serve(options: ServeOptions, logger: Logger): Promise<void
       process.exit(0)
     },
   )
-  const runtime = new SupervisedRuntime({group: options.group, logger})
+  const runtime = new SupervisedRuntime({group: options.group, logger, promptCacheBytes: options.promptCacheBytes})
   const metrics = new ServerMetrics()
   const inflight = new InFlight()
   const manager = new ModelManager({...options.limits, logger, metrics, runtime})

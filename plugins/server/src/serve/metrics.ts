@@ -116,6 +116,26 @@ export class ServerMetrics {
   readonly generations = new Counter('mlxk_generations_total', 'Finished generations, by model and finish reason')
   readonly modelLoads = new Counter('mlxk_model_loads_total', 'Model loads into the runtime, by model')
   readonly modelsLoaded = new Gauge('mlxk_models_loaded', 'Models resident in the runtime')
+  readonly promptCacheBytes = new Gauge(
+    'mlxk_prompt_cache_bytes',
+    "Bytes of KV a model's prompt cache holds between requests, by model",
+  )
+  readonly promptCacheEvictions = new Counter(
+    'mlxk_prompt_cache_evictions_total',
+    'Prompt cache entries evicted to stay within the byte bound, by model',
+  )
+  readonly promptCacheHits = new Counter(
+    'mlxk_prompt_cache_hits_total',
+    'Generations that reused a cached prompt prefix, by model',
+  )
+  readonly promptCacheMisses = new Counter(
+    'mlxk_prompt_cache_misses_total',
+    'Generations on a model with a prompt cache that found no prefix to reuse, by model',
+  )
+  readonly promptCacheTokens = new Counter(
+    'mlxk_prompt_cache_tokens_total',
+    'Prompt tokens served from the prompt cache instead of being prefilled, by model',
+  )
   readonly promptTokens = new Counter('mlxk_prompt_tokens_total', 'Prompt tokens processed, by model')
   readonly queueDepth = new Gauge('mlxk_queue_depth', 'Requests waiting for a generation slot, by model')
   readonly requests = new Counter('mlxk_http_requests_total', 'HTTP requests, by method, route and status')
@@ -170,6 +190,11 @@ export class ServerMetrics {
       this.generations,
       this.promptTokens,
       this.completionTokens,
+      this.promptCacheHits,
+      this.promptCacheMisses,
+      this.promptCacheTokens,
+      this.promptCacheBytes,
+      this.promptCacheEvictions,
       this.ttft,
       this.tokensPerSecond,
     ]

@@ -27,6 +27,8 @@ export interface ServeOptions {
   logJson: boolean
   /** `--model` specs to load before listening. */
   preload: string[]
+  /** Bound of each model's prompt cache; undefined: the runtime's default. */
+  promptCacheBytes?: number | undefined
 }
 
 /** Start-up data: printed as one JSON line with `--json` (upstream's host/port/model/max_tokens, plus more). */

@@ -24,13 +24,19 @@ export class SupervisedRuntime implements RuntimePort {
   readonly #vetted = new Set<string>()
   readonly #supervisor: RuntimeSupervisor
 
-  constructor(options: {env?: Record<string, string>; group?: GroupSpec | undefined; logger?: Logger}) {
+  constructor(options: {
+    env?: Record<string, string>
+    group?: GroupSpec | undefined
+    logger?: Logger
+    promptCacheBytes?: number | undefined
+  }) {
     this.#group = options.group
     this.#supervisor = new RuntimeSupervisor({
       handleSignals: false,
       ...(options.group ? {group: options.group} : {}),
       ...(options.env ? {env: options.env} : {}),
       ...(options.logger ? {logger: options.logger} : {}),
+      ...(options.promptCacheBytes === undefined ? {} : {promptCacheBytes: options.promptCacheBytes}),
     })
   }
 

@@ -1,12 +1,12 @@
 import type {Logger} from 'mlxk/sdk'
-import type {LoadedEvent} from 'mlxk/sdk/runtime'
+import type {LoadedEvent, PromptCacheState} from 'mlxk/sdk/runtime'
 
 import {ShutdownAbortError} from '../in-flight.js'
 import type {ServerMetrics} from '../metrics.js'
 import type {RuntimePort} from '../runtime-port.js'
 import type {ServableModel} from './catalog.js'
 import {QueueFullError, Slots} from './slots.js'
-import type {ModelSnapshot} from './types.js'
+import type {ModelSnapshot, PromptCacheView} from './types.js'
 
 /** How many models stay resident, for how long, and how many requests each may run and queue. */
 export interface ModelLimits {
@@ -54,6 +54,8 @@ interface Entry {
   model: ServableModel
   /** Preloaded with `--model`: exempt from the idle unload. */
   pinned: boolean
+  /** The runtime's prompt cache of this model after its last finished generation. */
+  promptCache: PromptCacheState | undefined
   slots: Slots
 }
 
@@ -82,6 +84,7 @@ export class ModelManager {
         context_length: e.info?.context_length ?? null,
         id: e.model.id,
         loaded: e.info !== undefined,
+        prompt_cache: promptCacheView(e),
         sharding: e.info?.sharding ?? null,
         waiting: e.slots.waiting,
       }))
@@ -135,8 +138,18 @@ export class ModelManager {
   /** After a runtime restart failed to reload it: the next request loads it again. */
   forget(modelId: string): void {
     const entry = this.#entries.get(modelId)
-    if (entry) entry.info = undefined
+    if (entry) {
+      entry.info = undefined
+      this.#notePromptCache(entry, undefined)
+    }
+
     this.#publishLoaded()
+  }
+
+  /** A generation on `modelId` finished and left its KV in the model's prompt cache. */
+  notePromptCache(modelId: string, state: PromptCacheState): void {
+    const entry = this.#entries.get(modelId)
+    if (entry?.info) this.#notePromptCache(entry, state)
   }
 
   /** Loads `--model` models at start-up; they stay until evicted for another model. */
@@ -170,6 +183,7 @@ export class ModelManager {
         loading: undefined,
         model,
         pinned: false,
+        promptCache: undefined,
         slots: new Slots(this.#options.parallel, this.#options.maxQueue),
       }
       this.#entries.set(model.id, entry)
@@ -226,6 +240,8 @@ export class ModelManager {
     if (!entry.info) return
     entry.info = undefined
     entry.pinned = false
+    // The runtime frees a model's prompt cache with the model.
+    this.#notePromptCache(entry, undefined)
     this.#publishLoaded()
     try {
       await this.#options.runtime.unload(entry.model.id)
@@ -250,6 +266,11 @@ export class ModelManager {
     entry.idleTimer.unref()
   }
 
+  #notePromptCache(entry: Entry, state: PromptCacheState | undefined): void {
+    entry.promptCache = state
+    this.#options.metrics.promptCacheBytes.set({model: entry.model.id}, state?.bytes ?? 0)
+  }
+
   #publishLoaded(): void {
     this.#options.metrics.modelsLoaded.set({}, [...this.#entries.values()].filter((e) => e.info).length)
   }
@@ -257,6 +278,17 @@ export class ModelManager {
   #publishQueue(entry: Entry): void {
     this.#options.metrics.queueDepth.set({model: entry.model.id}, entry.slots.waiting)
     this.#options.metrics.running.set({model: entry.model.id}, entry.slots.active)
+  }
+}
+
+function promptCacheView(entry: Entry): null | PromptCacheView {
+  const settings = entry.info?.prompt_cache
+  if (settings === undefined) return null
+  return {
+    bytes: entry.promptCache?.bytes ?? 0,
+    disabled_reason: settings.disabled_reason,
+    entries: entry.promptCache?.entries ?? 0,
+    max_bytes: settings.max_bytes,
   }
 }
 

@@ -1,4 +1,4 @@
-import type {TokenLogprob} from 'mlxk/sdk/runtime'
+import type {TokenLogprob, Usage} from 'mlxk/sdk/runtime'
 
 import type {ApiError} from '../api-error.js'
 import type {ServableModel} from '../models/catalog.js'
@@ -10,6 +10,8 @@ export type OpenAiFinishReason = 'length' | 'stop'
 export interface OpenAiUsage {
   completion_tokens: number
   prompt_tokens: number
+  /** As OpenAI and mlx_lm.server report it: prompt tokens served from the prompt cache. */
+  prompt_tokens_details: {cached_tokens: number}
   total_tokens: number
 }
 
@@ -113,10 +115,11 @@ export function presentModel(model: ServableModel): ModelResponse {
   }
 }
 
-export function presentUsage(usage: {completion_tokens: number; prompt_tokens: number}): OpenAiUsage {
+export function presentUsage(usage: Usage): OpenAiUsage {
   return {
     completion_tokens: usage.completion_tokens,
     prompt_tokens: usage.prompt_tokens,
+    prompt_tokens_details: {cached_tokens: usage.cached_tokens},
     total_tokens: usage.prompt_tokens + usage.completion_tokens,
   }
 }

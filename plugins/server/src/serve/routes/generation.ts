@@ -191,6 +191,14 @@ function record<B extends SamplingFields>(g: Generation<B>, done: DoneEvent, fir
   metrics.generations.inc({finish_reason: done.finish_reason, model})
   metrics.promptTokens.inc({model}, done.usage.prompt_tokens)
   metrics.completionTokens.inc({model}, done.usage.completion_tokens)
+  if (done.prompt_cache) {
+    const cached = done.usage.cached_tokens
+    if (cached > 0) metrics.promptCacheHits.inc({model})
+    else metrics.promptCacheMisses.inc({model})
+    metrics.promptCacheTokens.inc({model}, cached)
+    metrics.promptCacheEvictions.inc({model}, done.prompt_cache.evicted)
+    g.deps.manager.notePromptCache(model, done.prompt_cache)
+  }
   if (firstAt !== undefined) metrics.ttft.observe({model}, (firstAt - g.ctx.state.startedAt) / 1000)
   if (done.timing.tokens_per_s > 0) metrics.tokensPerSecond.observe({model}, done.timing.tokens_per_s)
 }
