@@ -23,8 +23,6 @@ export function registerSdkResolution(
 /** `mlxk/sdk`, `mlxk/sdk/cache`, …: the package's `./sdk…` export keys as import specifiers. */
 export function sdkEntryMatcher(exports) {
   const keys = Object.keys(exports).filter((key) => key === './sdk' || key.startsWith('./sdk/'))
-  const named = new Set(keys.filter((key) => !key.includes('*')).map((key) => `mlxk${key.slice(1)}`))
-  // A "./sdk/*" pattern only while a plugin still imports deep paths (see tsconfig.plugin.json).
-  const prefixes = keys.filter((key) => key.endsWith('/*')).map((key) => `mlxk${key.slice(1, -1)}`)
-  return (specifier) => named.has(specifier) || prefixes.some((prefix) => specifier.startsWith(prefix))
+  const named = new Set(keys.map((key) => `mlxk${key.slice(1)}`))
+  return (specifier) => named.has(specifier)
 }

@@ -33,7 +33,7 @@ describe('the SDK entry points resolve for a plugin outside the package', functi
       .map((key) => `mlxk${key.slice(1)}`)
     const dir = mkdtempSync(join(process.env.MLXK_TEST_SANDBOX!, 'sdk-entry-'))
     writeFileSync(join(dir, 'probe.mjs'), PROBE)
-    const asked = [...named, 'mlxk/package.json']
+    const asked = [...named, 'mlxk/package.json', 'mlxk/sdk/cache/locate']
     const r = spawnSync(
       process.execPath,
       ['--import', join(ROOT, 'bin', 'register-sdk.js'), join(dir, 'probe.mjs'), JSON.stringify(asked)],
@@ -43,5 +43,6 @@ describe('the SDK entry points resolve for a plugin outside the package', functi
     const report = JSON.parse(r.stdout) as Record<string, number | string>
     for (const specifier of named) expect(report[specifier], specifier).to.be.a('number').greaterThan(0)
     expect(report['mlxk/package.json']).to.equal('ERR_MODULE_NOT_FOUND')
+    expect(report['mlxk/sdk/cache/locate'], 'a deep path').to.equal('ERR_MODULE_NOT_FOUND')
   })
 })

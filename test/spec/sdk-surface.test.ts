@@ -15,7 +15,7 @@ import {ROOT} from '../helpers/run-cli.js'
 const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {exports: Record<string, unknown>}
 const sdkKeys = Object.keys(pjson.exports).filter((key) => key === './sdk' || key.startsWith('./sdk/'))
 /** `mlxk/sdk`, `mlxk/sdk/cache`, …: what a plugin may import. */
-const NAMED = sdkKeys.filter((key) => !key.includes('*')).map((key) => `mlxk${key.slice(1)}`)
+const NAMED = sdkKeys.map((key) => `mlxk${key.slice(1)}`)
 
 /** Every `mlxk…` module specifier in a source file: static, type-only, side-effect and dynamic imports. */
 function mlxkSpecifiers(source: string): string[] {
@@ -72,12 +72,8 @@ describe('@spec the public SDK: plugins import only its named subpaths', () => {
     expect(deepImports(), `named subpaths: ${NAMED.join(', ')}`).to.deep.equal([])
   })
 
-  it('a "./sdk/*" pattern export stays only while a plugin still imports a deep path', () => {
-    // The pattern made every file public; it is kept only as long as it takes the last plugin file to move over.
-    const patterns = sdkKeys.filter((key) => key.includes('*'))
-    expect(patterns.length > 0, `patterns ${patterns.join(', ')}; deep imports:\n${deepImports().join('\n')}`).to.equal(
-      deepImports().length > 0,
-    )
+  it('package.json exports no pattern: a file is public only through an entry file', () => {
+    expect(sdkKeys.filter((key) => key.includes('*'))).to.deep.equal([])
   })
 
   it("the launcher's resolution hook takes exactly the named subpaths", async () => {
@@ -88,8 +84,7 @@ describe('@spec the public SDK: plugins import only its named subpaths', () => {
     const isSdkEntry = sdkEntryMatcher(pjson.exports)
     expect(NAMED.filter((specifier) => !isSdkEntry(specifier))).to.deep.equal([])
     expect(['mlxk', 'mlxk/package.json', 'mlxk/sdkx', 'mlxkish'].filter((s) => isSdkEntry(s))).to.deep.equal([])
-    const named = Object.fromEntries(Object.entries(pjson.exports).filter(([key]) => !key.includes('*')))
-    expect(sdkEntryMatcher(named)('mlxk/sdk/cache/locate'), 'a deep path without a pattern export').to.equal(false)
+    expect(isSdkEntry('mlxk/sdk/cache/locate'), 'a deep path').to.equal(false)
   })
 
   it("tsconfig.plugin.json maps exactly the exported subpaths, each to its export's declarations", () => {
