@@ -21,7 +21,8 @@ export async function openModelSession(
   const {RuntimeClient} = await import('mlxk/sdk/runtime')
   const client = await RuntimeClient.start(group === undefined ? {logger} : {group, logger})
   try {
-    const loaded = await client.load({modelId: target.name, modelPath: target.path})
+    const kind = target.inspection.modelType === 'embedding' ? 'embedding' : 'generation'
+    const loaded = await client.load({kind, modelId: target.name, modelPath: target.path})
     return {client, loaded, modelId: loaded.model_id}
   } catch (error) {
     await client.close()

@@ -24,6 +24,7 @@ README = """---
 library_name: sentence-transformers
 pipeline_tag: sentence-similarity
 tags:
+- mlx
 - sentence-transformers
 - test-fixture
 {extra_tags}license: mit
@@ -233,7 +234,7 @@ def write_embedder_dir(
     else:
         # As Qwen3-Embedding ships: the bare backbone, without the `model.` prefix of a causal LM.
         weights = {k.removeprefix("model."): v for k, v in weights.items()}
-    mx.save_safetensors(str(out / "model.safetensors"), weights, metadata={"format": "pt"})
+    mx.save_safetensors(str(out / "model.safetensors"), weights, metadata={"format": "mlx"})
     write_json(out / "config.json", config)
     tokenizer_files(spec, tok, out)
     sentence_transformers_files(spec, out)

@@ -1,5 +1,5 @@
 import type {SnapshotFile} from '../cache/types.js'
-import {resolveModelType} from './supported-types.js'
+import {EMBEDDING_ENCODER_TYPES, resolveModelType} from './supported-types.js'
 import type {HealthVerdict, Inspection, RuntimeVerdict, SupportedModelTypes} from './types.js'
 
 export interface RuntimeCompatInput {
@@ -15,8 +15,9 @@ const MODERN_WEIGHTS = /^(model\.safetensors|model-\d{5}-of-\d{5}\.safetensors)$
 const LOADABLE_WEIGHTS = /^model[^/]*\.safetensors$/
 
 /**
- * Whether mlx-lm can load the snapshot for text generation, decided without Python: a chain of gates, the first
- * failure wins, each with a stable code. Integrity comes first because a broken snapshot cannot run at all.
+ * Whether the runtime can load the snapshot (text generation through mlx-lm; embeddings through its encoder or an
+ * mlx-lm decoder), decided without Python: a chain of gates, the first failure wins, each with a stable code.
+ * Integrity comes first because a broken snapshot cannot run at all.
  */
 export function checkRuntimeCompatibility(input: RuntimeCompatInput): RuntimeVerdict {
   const {health, inspection, supported} = input
@@ -45,14 +46,18 @@ export function checkRuntimeCompatibility(input: RuntimeCompatInput): RuntimeVer
     )
   }
 
-  // Ahead of the model_type gate: for an embedder on an encoder (bert) "not supported" would be true but
-  // misleading, and one on a supported LLM base (qwen3) would otherwise pass.
-  if (inspection.modelType === 'embedding') {
-    return fail('embedding_model', 'Embedding model: produces embeddings, not text (mlx-lm runs text generation only)')
-  }
-
   const architectures = architecturesOf(inspection.config)
   const {supported: known, target} = resolveModelType(modelType, architectures, supported)
+  // Ahead of the model_type gate: an encoder (bert) is no mlx-lm type, yet the runtime embeds with it.
+  if (inspection.modelType === 'embedding') {
+    if (EMBEDDING_ENCODER_TYPES.includes(modelType) || known) return {code: 'ok', compatible: true, reason: null}
+    return fail(
+      'unsupported_embedding_model',
+      `Embedding model of type '${modelType}': mlxk embeds with ${EMBEDDING_ENCODER_TYPES.join(', ')} encoders ` +
+        'and with decoders mlx-lm supports',
+    )
+  }
+
   if (!known) {
     const version = supported.mlxLmVersion ? `mlx-lm ${supported.mlxLmVersion}` : 'mlx-lm'
     const mapped = target === modelType ? '' : ` (mapped to '${target}')`

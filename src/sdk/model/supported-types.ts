@@ -11,6 +11,12 @@ import {
 import {isRecord} from './snapshot-reader.js'
 import type {SupportedModelTypes} from './types.js'
 
+/**
+ * Encoder families the runtime embeds with its own MLX encoder (python-runtime/mlxk_runtime/encoder.py); decoder
+ * embedders (Qwen3-Embedding) run on the mlx-lm architecture of their model_type.
+ */
+export const EMBEDDING_ENCODER_TYPES: readonly string[] = ['bert', 'roberta', 'xlm-roberta']
+
 /** What the runtime client writes after asking the installed mlx-lm (JSON, snake_case as Python writes it). */
 export interface RuntimeInfoFile {
   /** Optional: pairs as `[model_type, architecture, target]`. */

@@ -14,11 +14,14 @@ import {writeRuntimeInfoCache} from './info-cache.js'
 import {LineSplitter, parseJsonObjectLine} from './json-lines.js'
 import {locateRuntime, WORKER_MODULE_ARGS} from './locate.js'
 import {
+  type EmbeddingsEvent,
+  type EmbedParams,
   type GenerateEvent,
   type GenerateParams,
   type HelloEvent,
   type InfoEvent,
   type LoadedEvent,
+  type ModelRuntimeKind,
   type OkEvent,
   PROTOCOL_VERSION,
   RESULT_EVENT_BY_OP,
@@ -69,6 +72,8 @@ export interface GenerateOptions {
 }
 
 export interface LoadParams {
+  /** What the caller's inspection says the model is; default: what its files say. */
+  kind?: ModelRuntimeKind
   /** The handle for later requests; default: the path. */
   modelId?: string
   modelPath: string
@@ -297,6 +302,11 @@ export class RuntimeClient {
     }
   }
 
+  /** Embeds every input of one request in batches on the worker; `decodeEmbeddings` reads the vectors. */
+  embed(params: EmbedParams): Promise<EmbeddingsEvent> {
+    return this.#call({...params, op: 'embed'})
+  }
+
   /** Runtime facts; also refreshes the cache `mlxk list` reads (failures to write it are only logged). */
   async info(): Promise<InfoEvent> {
     const info = await this.#call({op: 'info'})
@@ -314,6 +324,7 @@ export class RuntimeClient {
   load(params: LoadParams): Promise<LoadedEvent> {
     const body: RequestBody<'load'> = {model_path: params.modelPath, op: 'load'}
     if (params.modelId !== undefined) body.model_id = params.modelId
+    if (params.kind !== undefined) body.kind = params.kind
     if (this.#group?.hosts.some((host) => Object.keys(host.pathMap).length > 0)) {
       body.rank_model_paths = this.#group.hosts.map((host) => pathOnHost(params.modelPath, host))
     }

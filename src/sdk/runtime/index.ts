@@ -11,6 +11,7 @@ export {
   GenerationText,
 } from './generation-reader.js'
 export {type GenerateOptions, type LoadParams, RuntimeClient, type RuntimeStartOptions} from './client.js'
+export {decodeEmbeddings, dimensionsProblem, vectorToBase64} from './embeddings.js'
 export {readRuntimeInfoCache, type RuntimeInfoCache, runtimeInfoCachePath, writeRuntimeInfoCache} from './info-cache.js'
 export {
   installedVenvDir,

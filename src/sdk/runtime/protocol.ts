@@ -70,6 +70,8 @@ export interface LoadRequest {
   op: 'load'
   /** In a distributed group: the model's path on each rank's host, by rank (default: `model_path` everywhere). */
   rank_model_paths?: string[]
+  /** What the client's inspection says the model is; default: what its files say (§2.8). */
+  kind?: ModelRuntimeKind
 }
 
 export interface UnloadRequest {
@@ -79,6 +81,15 @@ export interface UnloadRequest {
 }
 
 export type GenerateRequest = GenerateParams & {id: string; op: 'generate'}
+
+export interface EmbedParams {
+  /** Matryoshka: the leading `dimensions` of each vector, renormalised; only where the model declares it. */
+  dimensions?: number
+  input: string[]
+  model_id: string
+}
+
+export type EmbedRequest = EmbedParams & {id: string; op: 'embed'}
 
 export interface CancelRequest {
   id: string
@@ -97,7 +108,14 @@ export interface ShutdownRequest {
 }
 
 export type RuntimeRequest =
-  CancelRequest | GenerateRequest | InfoRequest | LoadRequest | PingRequest | ShutdownRequest | UnloadRequest
+  | CancelRequest
+  | EmbedRequest
+  | GenerateRequest
+  | InfoRequest
+  | LoadRequest
+  | PingRequest
+  | ShutdownRequest
+  | UnloadRequest
 
 export type RequestOp = RuntimeRequest['op']
 
@@ -169,6 +187,42 @@ export interface LoadedEvent {
   prompt_cache?: PromptCacheSettings
   /** Only in a distributed group. */
   sharding?: ShardingInfo
+  /** Absent from workers older than embeddings: then `generation`. */
+  kind?: ModelRuntimeKind
+  /** Only for `kind: "embedding"`: how the model embeds. */
+  embedding?: EmbeddingInfo
+}
+
+export type ModelRuntimeKind = 'embedding' | 'generation'
+
+export interface EmbeddingInfo {
+  /** Length of a full vector. */
+  dimensions: number
+  /** `encoder` (bidirectional, BERT-style) or `decoder` (causal, Qwen3-Embedding-style). */
+  family: 'decoder' | 'encoder'
+  /** Whether `dimensions` may be lowered (Matryoshka). */
+  matryoshka: boolean
+  /** Inputs are cut to this many tokens (special tokens included). */
+  max_length: number
+  /** Whether full-size vectors are unit length. */
+  normalize: boolean
+  pooling: 'cls' | 'last' | 'mean'
+}
+
+/** The answer to `embed`: every vector as little-endian float32, row after row, in one base64 string. */
+export interface EmbeddingsEvent {
+  count: number
+  data: string
+  dimensions: number
+  event: 'embeddings'
+  id: string
+  model_id: string
+  timing: {total_s: number}
+  /** Tokens of each input after truncation, special tokens included. */
+  token_counts: number[]
+  /** Indices of the inputs that were cut to the model's `max_length`. */
+  truncated: number[]
+  usage: {prompt_tokens: number}
 }
 
 export interface UnloadedEvent {
@@ -279,6 +333,7 @@ export type WorkerError =
   | (ErrorBase & {model_path: string; reasons: string[]; type: 'unsafe_model'})
   | (ErrorBase & {model_path: string; type: 'model_load_failed'})
   | (ErrorBase & {model_type: string; type: 'unsupported_model_type'})
+  | (ErrorBase & {model_kind: ModelRuntimeKind; type: 'wrong_model_kind'})
   | (ErrorBase & {model_type: string; sharding: string; type: 'unshardable_model'; world_size: number})
   | (ErrorBase & {keyword: null | string; schema_name?: string; type: 'unsupported_schema'})
   | (ErrorBase & {schema_name?: string; type: 'invalid_schema'})
@@ -299,6 +354,7 @@ export type GenerateEvent = DoneEvent | StartEvent | TokenEvent
 export type RuntimeEvent =
   | ByeEvent
   | DoneEvent
+  | EmbeddingsEvent
   | ErrorEvent
   | HelloEvent
   | InfoEvent
@@ -312,6 +368,7 @@ export type RuntimeEvent =
 /** The terminal result event of each op that is not `generate`. */
 export interface ResultEventByOp {
   cancel: OkEvent
+  embed: EmbeddingsEvent
   info: InfoEvent
   load: LoadedEvent
   ping: PongEvent
@@ -321,6 +378,7 @@ export interface ResultEventByOp {
 
 export const RESULT_EVENT_BY_OP: {[Op in keyof ResultEventByOp]: ResultEventByOp[Op]['event']} = {
   cancel: 'ok',
+  embed: 'embeddings',
   info: 'info',
   load: 'loaded',
   ping: 'pong',

@@ -2,7 +2,15 @@ import type {Logger} from '../log.js'
 
 import {type GenerateOptions, type LoadParams, RuntimeClient, type RuntimeStartOptions} from './client.js'
 import {runtimeClosedError} from './runtime-errors.js'
-import type {GenerateEvent, GenerateParams, InfoEvent, LoadedEvent, UnloadedEvent} from './protocol.js'
+import type {
+  EmbeddingsEvent,
+  EmbedParams,
+  GenerateEvent,
+  GenerateParams,
+  InfoEvent,
+  LoadedEvent,
+  UnloadedEvent,
+} from './protocol.js'
 
 /**
  * Keeps one worker available: starts it on first use and, after a crash, starts a new one on the next request
@@ -13,8 +21,8 @@ export class RuntimeSupervisor {
   #client: RuntimeClient | undefined
   #closed = false
   readonly #logger: Logger | undefined
-  /** modelId → modelPath, in load order, for reloading after a restart. */
-  readonly #models = new Map<string, string>()
+  /** modelId → how it was loaded, in load order, for reloading after a restart. */
+  readonly #models = new Map<string, LoadParams>()
   readonly #options: RuntimeStartOptions
   #restarts = 0
   #starting: Promise<RuntimeClient> | undefined
@@ -26,7 +34,7 @@ export class RuntimeSupervisor {
 
   /** The models to reload after a restart. */
   get loadedModels(): {modelId: string; modelPath: string}[] {
-    return [...this.#models].map(([modelId, modelPath]) => ({modelId, modelPath}))
+    return [...this.#models].map(([modelId, {modelPath}]) => ({modelId, modelPath}))
   }
 
   /** How many times a dead worker was replaced. */
@@ -59,13 +67,17 @@ export class RuntimeSupervisor {
     yield* client.generate(params, options)
   }
 
+  async embed(params: EmbedParams): Promise<EmbeddingsEvent> {
+    return (await this.client()).embed(params)
+  }
+
   async info(): Promise<InfoEvent> {
     return (await this.client()).info()
   }
 
   async load(params: LoadParams): Promise<LoadedEvent> {
     const loaded = await (await this.client()).load(params)
-    this.#models.set(loaded.model_id, loaded.model_path)
+    this.#models.set(loaded.model_id, {...params, modelId: loaded.model_id, modelPath: loaded.model_path})
     return loaded
   }
 
@@ -93,10 +105,10 @@ export class RuntimeSupervisor {
         exit: previous.exit,
         models: this.#models.size,
       })
-      for (const [modelId, modelPath] of this.#models) {
+      for (const [modelId, params] of this.#models) {
         try {
           // Sequential: the worker loads one model at a time anyway, and order keeps memory use predictable.
-          await client.load({modelId, modelPath})
+          await client.load(params)
         } catch (error) {
           // A model that no longer loads (deleted, changed) must not block the others; asking for it later
           // gets the worker's `model_not_loaded`.

@@ -15,6 +15,8 @@ export interface RunPreflightOptions {
   root: string
   /** Cache name (`name[@rev]`, fuzzy) or a directory path. */
   spec: string
+  /** What the model is wanted for; the other kind of model is refused by name. Default `generate`. */
+  purpose?: 'embed' | 'generate'
   supported: SupportedModelTypes
 }
 
@@ -27,6 +29,7 @@ export async function prepareRunTarget(options: RunPreflightOptions): Promise<Ru
     ? await describeWorkspace(options)
     : await describeCached(options)
   assertRunnable(target)
+  assertPurpose(target, options.purpose ?? 'generate')
   return target
 }
 
@@ -59,15 +62,35 @@ async function describeCached(options: RunPreflightOptions): Promise<RunTarget> 
 /** Hints by runtime-compat code: what the user can actually do about each gate. */
 const NOT_RUNNABLE_HINTS: Record<string, string> = {
   config_missing: 'The model folder needs a config.json',
-  embedding_model: 'Embedding models produce vectors, not text; pick a text-generation model',
   framework:
     'mlxk runs MLX models: use an MLX conversion (e.g. from mlx-community) or convert it with `mlx_lm.convert`',
   legacy_format: 'Re-convert the model with a current `mlx_lm.convert`',
   model_type_missing: 'The config.json needs a model_type',
   remote_code: 'mlxk never runs code shipped with a model; use a model that needs no custom code',
+  unsupported_embedding_model:
+    'mlxk embeds with BERT-style encoders (bert, roberta, xlm-roberta) and mlx-lm decoders (e.g. Qwen3-Embedding)',
   unsupported_model_type:
     'Update the runtime (`mlxk runtime setup`) or pick a model whose architecture mlx-lm supports',
   weights_not_loadable: 'mlx-lm loads only model*.safetensors at the top of the folder; use an MLX conversion',
+}
+
+/** An embedder asked to generate, or a text model asked to embed: say which kind it is and what to use. */
+function assertPurpose(target: RunTarget, purpose: 'embed' | 'generate'): void {
+  const {modelType} = target.inspection
+  if ((modelType === 'embedding') === (purpose === 'embed')) return
+  const label = target.kind === 'workspace' ? `Model folder '${target.name}'` : `Model '${target.name}'`
+  const details = {code: purpose === 'embed' ? 'not_an_embedding_model' : 'embedding_model', model_type: modelType}
+  if (purpose === 'generate') {
+    throw new MlxkError('model_not_runnable', `${label} is an embedding model: it produces vectors, not text`, {
+      details,
+      hint: 'Embed with `mlxk embed`, or POST /v1/embeddings on `mlxk serve`; pick a chat model to run',
+    })
+  }
+
+  throw new MlxkError('model_not_runnable', `${label} is a ${modelType} model: it generates text, not embeddings`, {
+    details,
+    hint: "Pick an embedding model (`mlxk list` shows each model's type)",
+  })
 }
 
 function assertRunnable(target: RunTarget): void {

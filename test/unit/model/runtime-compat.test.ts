@@ -109,17 +109,20 @@ describe('model/runtime-compat', () => {
     expect(check({config: {model_type: 'mistral'}, configModelType: 'mistral'}).code).to.equal('ok')
   })
 
-  it('reports embedders as not runnable for text generation, even on a supported base', () => {
-    const v = check({
-      capabilities: ['embeddings'],
-      config: {model_type: 'qwen3'},
-      configModelType: 'qwen3',
-      modelType: 'embedding',
-    })
-    expect(v.code).to.equal('embedding_model')
-    expect(v.compatible).to.equal(false)
-    expect(check({config: {model_type: 'bert'}, configModelType: 'bert', modelType: 'embedding'}).code).to.equal(
-      'embedding_model',
+  it('runs embedders on a supported encoder (bert, not an mlx-lm type) or mlx-lm decoder, and names the others', () => {
+    const embedder = (modelType: string) =>
+      check({
+        capabilities: ['embeddings'],
+        config: {model_type: modelType},
+        configModelType: modelType,
+        modelType: 'embedding',
+      })
+    for (const type of ['qwen3', 'bert', 'xlm-roberta'])
+      expect(embedder(type), type).to.deep.include({compatible: true})
+    const v = embedder('nomic_bert')
+    expect(v.code).to.equal('unsupported_embedding_model')
+    expect(v.reason).to.equal(
+      "Embedding model of type 'nomic_bert': mlxk embeds with bert, roberta, xlm-roberta encoders and with decoders mlx-lm supports",
     )
   })
 

@@ -1,6 +1,12 @@
 import {setTimeout as delay} from 'node:timers/promises'
 
-import type {GenerateEvent, GenerateParams, LoadedEvent} from '../../../src/sdk/runtime/index.js'
+import type {
+  EmbeddingsEvent,
+  EmbedParams,
+  GenerateEvent,
+  GenerateParams,
+  LoadedEvent,
+} from '../../../src/sdk/runtime/index.js'
 import type {RuntimePort} from '../../../plugins/server/lib/serve/runtime-port.js'
 
 export interface FakeRuntimeOptions {
@@ -28,6 +34,23 @@ export class FakeRuntime implements RuntimePort {
   }
 
   async close(): Promise<void> {}
+
+  /** Vectors of 4 float32 values: the input's index, then its length in characters, then 0, 0. */
+  async embed(params: EmbedParams): Promise<EmbeddingsEvent> {
+    const values = new Float32Array(params.input.flatMap((text, i) => [i, text.length, 0, 0]))
+    return {
+      count: params.input.length,
+      data: Buffer.from(values.buffer).toString('base64'),
+      dimensions: 4,
+      event: 'embeddings',
+      id: 'x',
+      model_id: params.model_id,
+      timing: {total_s: 0},
+      token_counts: params.input.map((text) => text.length),
+      truncated: [],
+      usage: {prompt_tokens: params.input.reduce((sum, text) => sum + text.length, 0)},
+    }
+  }
 
   async *generate(params: GenerateParams, options: {signal?: AbortSignal}): AsyncGenerator<GenerateEvent> {
     this.generated.push(params)

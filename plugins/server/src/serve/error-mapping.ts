@@ -14,6 +14,8 @@ const MODEL_REFUSED = new Set([
   // A distributed group cannot split this model over its ranks (docs/distributed.md).
   'unshardable_model',
   'unsupported_model_type',
+  // An embedding model asked to generate, or a text model asked to embed.
+  'wrong_model_kind',
 ])
 
 /**

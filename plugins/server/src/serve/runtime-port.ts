@@ -1,4 +1,12 @@
-import type {GenerateEvent, GenerateParams, LoadedEvent, Topology} from 'mlxk/sdk/runtime'
+import type {
+  EmbeddingsEvent,
+  EmbedParams,
+  GenerateEvent,
+  GenerateParams,
+  LoadedEvent,
+  LoadParams,
+  Topology,
+} from 'mlxk/sdk/runtime'
 
 /**
  * What the server needs from the MLX runtime. The real one wraps the SDK's RuntimeSupervisor
@@ -6,8 +14,9 @@ import type {GenerateEvent, GenerateParams, LoadedEvent, Topology} from 'mlxk/sd
  */
 export interface RuntimePort {
   close(): Promise<void>
+  embed(params: EmbedParams): Promise<EmbeddingsEvent>
   generate(params: GenerateParams, options: {signal?: AbortSignal}): AsyncIterable<GenerateEvent>
-  load(params: {modelId: string; modelPath: string}): Promise<LoadedEvent>
+  load(params: LoadParams & {modelId: string}): Promise<LoadedEvent>
   /** The current worker's pid, when one is running. */
   readonly pid: number | undefined
   /** How many times a dead worker was replaced. */

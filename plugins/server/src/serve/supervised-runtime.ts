@@ -1,9 +1,12 @@
 import type {Logger} from 'mlxk/sdk'
 import {
+  type EmbeddingsEvent,
+  type EmbedParams,
   type GenerateEvent,
   type GenerateParams,
   type GroupSpec,
   type LoadedEvent,
+  type LoadParams,
   type RuntimeClient,
   RuntimeSupervisor,
   type Topology,
@@ -56,6 +59,11 @@ export class SupervisedRuntime implements RuntimePort {
     await this.#supervisor.close()
   }
 
+  async embed(params: EmbedParams): Promise<EmbeddingsEvent> {
+    await this.#current()
+    return this.#supervisor.embed(params)
+  }
+
   async *generate(
     params: GenerateParams,
     options: {signal?: AbortSignal},
@@ -78,7 +86,7 @@ export class SupervisedRuntime implements RuntimePort {
     }
   }
 
-  async load(params: {modelId: string; modelPath: string}): Promise<LoadedEvent> {
+  async load(params: LoadParams & {modelId: string}): Promise<LoadedEvent> {
     await this.#current()
     return this.#supervisor.load(params)
   }

@@ -2,6 +2,7 @@ import {existsSync, readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {MlxkError} from 'mlxk/sdk'
+import type {ModelKind} from 'mlxk/sdk/model'
 import {describeModel, describeWorkspace, listModels, resolveSpec, supportedModelTypes} from 'mlxk/sdk/services'
 
 /** A model the server may load: what `/v1/models` lists and what a request's `model` resolves to. */
@@ -12,6 +13,8 @@ export interface ServableModel {
   /** The id clients send: `org/name` for the cache, the path as configured for a workspace. */
   id: string
   kind: 'cache' | 'workspace'
+  /** What the model does (from its files, as `mlxk list` says); absent: a text model. */
+  modelType?: ModelKind | undefined
   /** Absolute directory the runtime loads. */
   path: string
 }
@@ -52,6 +55,7 @@ export class ModelCatalog implements ModelSource {
         created: Math.floor(Date.parse(m.last_modified) / 1000),
         id: m.name,
         kind: 'cache',
+        modelType: m.model_type,
         // Not needed for listing; resolve() finds the snapshot when a request actually uses the model.
         path: '',
       }))
@@ -99,6 +103,7 @@ export class ModelCatalog implements ModelSource {
       created: Math.floor(snapshot.mtimeMs / 1000),
       id: resolved.revision ? `${object.name}@${resolved.revision}` : object.name,
       kind: 'cache',
+      modelType: object.model_type,
       path: snapshot.dir,
     }
   }
@@ -141,6 +146,7 @@ export class ModelCatalog implements ModelSource {
       created: Math.floor(statSync(target.path).mtimeMs / 1000),
       id: spec,
       kind: 'workspace',
+      modelType: target.inspection.modelType,
       path: target.path,
     }
   }

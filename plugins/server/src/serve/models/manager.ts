@@ -210,7 +210,11 @@ export class ModelManager {
     await this.#options.runtime.vet?.(entry.model.path)
     await this.#makeRoom(entry)
     const started = Date.now()
-    const info = await this.#options.runtime.load({modelId: entry.model.id, modelPath: entry.model.path})
+    const info = await this.#options.runtime.load({
+      kind: entry.model.modelType === 'embedding' ? 'embedding' : 'generation',
+      modelId: entry.model.id,
+      modelPath: entry.model.path,
+    })
     entry.info = info
     this.#options.metrics.modelLoads.inc({model: entry.model.id})
     this.#publishLoaded()

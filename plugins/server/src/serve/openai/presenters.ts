@@ -23,6 +23,8 @@ export interface ModelResponse {
   context_length: null | number
   created: number
   id: string
+  /** mlxk's addition: `chat`, `base` or `embedding`, as `mlxk list` says (null when unknown). */
+  model_type: null | string
   object: 'model'
   owned_by: string
 }
@@ -110,6 +112,7 @@ export function presentModel(model: ServableModel): ModelResponse {
     context_length: model.context_length,
     created: model.created,
     id: model.id,
+    model_type: model.modelType ?? null,
     object: 'model',
     owned_by: model.kind === 'workspace' ? 'workspace' : (model.id.split('/')[0] ?? 'mlxk'),
   }

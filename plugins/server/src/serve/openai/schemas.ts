@@ -6,9 +6,14 @@ import {packageRoot} from 'mlxk/sdk/runtime'
 
 import {badRequest} from '../api-error.js'
 
-const SCHEMA_FILES = ['common.schema.json', 'chat-completions.request.schema.json', 'completions.request.schema.json']
+const SCHEMA_FILES = [
+  'common.schema.json',
+  'chat-completions.request.schema.json',
+  'completions.request.schema.json',
+  'embeddings.request.schema.json',
+]
 
-export type RequestKind = 'chat' | 'completion'
+export type RequestKind = 'chat' | 'completion' | 'embeddings'
 
 /** Compiled once per server: the JSON Schemas in the package's `schemas/openai/` directory. */
 export class RequestValidator {
@@ -21,6 +26,7 @@ export class RequestValidator {
     this.#validators = {
       chat: ajv.getSchema('chat-completions.request.schema.json')!,
       completion: ajv.getSchema('completions.request.schema.json')!,
+      embeddings: ajv.getSchema('embeddings.request.schema.json')!,
     }
   }
 

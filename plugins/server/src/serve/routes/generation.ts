@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto'
 
 import {isMlxkError} from 'mlxk/sdk'
-import {type DoneEvent, GenerationReader, GenerationText} from 'mlxk/sdk/runtime/index'
+import {type DoneEvent, GenerationReader, GenerationText} from 'mlxk/sdk/runtime'
 
 import {type ApiError, unavailable} from '../api-error.js'
 import type {AppDeps} from '../context.js'
@@ -10,6 +10,7 @@ import {ClientGoneError, ShutdownAbortError} from '../in-flight.js'
 import type {ValidatedContext} from '../middleware/validate.js'
 import type {ServableModel} from '../models/catalog.js'
 import {type Lease, OverloadedError} from '../models/manager.js'
+import {wrongModelKind} from '../openai/embeddings.js'
 import type {Flavor} from '../openai/flavors.js'
 import {type OpenAiFinishReason, presentError, presentUsage, type ResponseMeta} from '../openai/presenters.js'
 import type {SamplingFields} from '../openai/request.js'
@@ -42,6 +43,8 @@ export function generationRoute<B extends SamplingFields>(
     const model = await deps.catalog.resolve(body.model).catch((error: unknown) => {
       throw toApiError(error, {model: body.model})
     })
+    const refused = wrongModelKind(model, 'generate')
+    if (refused) throw refused
 
     const {controller, done} = deps.inflight.begin()
     // A client that leaves (mid-stream or while queued) cancels its generation and frees its slot at once.
@@ -109,7 +112,8 @@ async function generate<B extends SamplingFields>(
   }
 }
 
-async function acquire(deps: AppDeps, model: ServableModel, signal: AbortSignal): Promise<Lease> {
+/** A slot on `model`, or 503 + Retry-After when its line is full; the embeddings route waits the same way. */
+export async function acquire(deps: AppDeps, model: ServableModel, signal: AbortSignal): Promise<Lease> {
   try {
     return await deps.manager.acquire(model, signal)
   } catch (error) {

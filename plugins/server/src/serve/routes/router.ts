@@ -3,6 +3,7 @@ import type {Next} from 'koa'
 import type {AppContext, AppDeps} from '../context.js'
 import {chatFlavor, completionFlavor} from '../openai/flavors.js'
 import {validated} from '../middleware/validate.js'
+import {embeddingsRoute} from './embeddings.js'
 import {generationRoute} from './generation.js'
 import {healthRoute, metricsRoute} from './health.js'
 import {getModelRoute, listModelsRoute} from './models.js'
@@ -10,7 +11,7 @@ import {getModelRoute, listModelsRoute} from './models.js'
 const MODEL_PREFIX = '/v1/models/'
 
 /** The POST routes whose JSON body the body middleware reads. */
-export const BODY_ROUTES: ReadonlySet<string> = new Set(['/v1/chat/completions', '/v1/completions'])
+export const BODY_ROUTES: ReadonlySet<string> = new Set(['/v1/chat/completions', '/v1/completions', '/v1/embeddings'])
 
 /**
  * The route table. Six routes do not need a router library; anything unmatched falls through as 404 and the
@@ -19,6 +20,7 @@ export const BODY_ROUTES: ReadonlySet<string> = new Set(['/v1/chat/completions',
 export function routes(deps: AppDeps) {
   const chat = validated(deps, chatFlavor, generationRoute(deps, chatFlavor))
   const completion = validated(deps, completionFlavor, generationRoute(deps, completionFlavor))
+  const embeddings = embeddingsRoute(deps)
   return async (ctx: AppContext, next: Next): Promise<void> => {
     const {method, path} = ctx
     const route = `${method} ${path}`
@@ -41,6 +43,10 @@ export function routes(deps: AppDeps) {
 
       case 'POST /v1/completions': {
         return completion(ctx)
+      }
+
+      case 'POST /v1/embeddings': {
+        return embeddings(ctx)
       }
     }
 
