@@ -362,8 +362,8 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
         'model_not_found',
         'model',
       )
-      const body = await expectError(await fetch(`${server.url}/v1/embeddings`, {method: 'POST'}), 404, 'not_found')
-      expect(body.error.message).to.equal('Invalid URL (POST /v1/embeddings)')
+      const body = await expectError(await fetch(`${server.url}/v1/rerank`, {method: 'POST'}), 404, 'not_found')
+      expect(body.error.message).to.equal('Invalid URL (POST /v1/rerank)')
     })
 
     it('413 for a body over --max-body', async () => {
