@@ -193,6 +193,9 @@ class TokenMask:
     def __call__(self, tokens: Any, logits: Any) -> Any:
         import mlx.core as mx
 
+        # The forward pass starts now, so the device computes it while the matcher computes the mask (the matcher
+        # releases the GIL); mlx-lm would only start it after every processor has run.
+        mx.async_eval(logits)
         self._follow(tokens)
         allowed = self._allowed(logits.shape[-1])
         return mx.where(mx.array(allowed), logits, mx.array(-mx.inf, dtype=logits.dtype))
