@@ -324,7 +324,7 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
         'tools',
       )
       await expectError(
-        await chat({messages, response_format: {type: 'json_object'}}),
+        await chat({messages, response_format: {type: 'json_schema_v2'}}),
         400,
         'unsupported_parameter',
         'response_format',

@@ -50,6 +50,15 @@ export function toApiError(error: unknown, context: {model?: string; inputParam?
   // The schemas check the request first; what only the runtime can check (a logit_bias token id beyond the
   // vocabulary) comes back as its bad_request.
   if (type === 'bad_request') return new ApiError(400, error.message, {code: 'invalid_value'})
+  // A schema the constrained decoder cannot enforce is refused, never served unconstrained.
+  if (type === 'unsupported_schema') {
+    return new ApiError(400, error.message, {code: 'unsupported_parameter', param: schemaParam(error.details)})
+  }
+
+  if (type === 'invalid_schema' || type === 'invalid_grammar') {
+    return new ApiError(400, error.message, {code: 'invalid_value', param: schemaParam(error.details)})
+  }
+
   if (RUNTIME_GONE.has(type)) {
     // The worker's stderr tail is for the operator's log, not for API clients.
     return unavailable(`The model runtime is unavailable (${type}); retry the request`, type, 1)
@@ -64,6 +73,12 @@ function contextMessage(details: Record<string, unknown>): string {
   const prompt = typeof details.prompt_tokens === 'number' ? details.prompt_tokens : undefined
   if (context === undefined || prompt === undefined) return "The prompt does not fit in the model's context"
   return `This model's maximum context length is ${context} tokens, but the prompt has ${prompt} tokens`
+}
+
+/** Which request field a schema error is about: the runtime names the schema it compiled. */
+function schemaParam(details: Record<string, unknown>): string {
+  const name = details.schema_name
+  return typeof name === 'string' && name.startsWith('tools[') ? name : 'response_format'
 }
 
 function firstLine(text: string): string {

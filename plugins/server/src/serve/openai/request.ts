@@ -1,4 +1,4 @@
-import type {ChatMessage, GenerateParams, SamplingParams} from 'mlxk/sdk/runtime'
+import type {ChatMessage, Constraint, GenerateParams, SamplingParams} from 'mlxk/sdk/runtime'
 
 import {badRequest, unsupported} from '../api-error.js'
 
@@ -12,6 +12,8 @@ export interface SamplingFields {
   n?: null | number
   presence_penalty?: null | number
   repetition_penalty?: null | number
+  /** Chat's field; also read on /v1/completions, as vLLM and llama-server do. */
+  response_format?: null | ResponseFormat
   seed?: null | number
   stop?: null | string | string[]
   stream?: boolean | null
@@ -19,6 +21,16 @@ export interface SamplingFields {
   temperature?: null | number
   top_k?: null | number
   top_p?: null | number
+}
+
+export interface ResponseFormat {
+  json_schema?: {
+    description?: null | string
+    name: string
+    schema?: boolean | Record<string, unknown>
+    strict?: boolean | null
+  }
+  type: string
 }
 
 export interface ContentPart {
@@ -40,7 +52,6 @@ export interface ChatRequest extends SamplingFields {
   max_completion_tokens?: null | number
   messages: ChatRequestMessage[]
   modalities?: null | string[]
-  response_format?: null | {type: string}
   tool_choice?: null | object | string
   tools?: null | unknown[]
   top_logprobs?: null | number
@@ -68,6 +79,34 @@ export interface SamplingDefaults {
  */
 export function rejectUnsupportedCommon(body: SamplingFields): void {
   if ((body.n ?? 1) !== 1) throw unsupported('n', 'Only n=1 is supported: the server generates one choice per request')
+  const format = body.response_format?.type
+  if (format !== undefined && !RESPONSE_FORMATS.has(format)) {
+    throw unsupported(
+      'response_format',
+      `response_format '${format}' is not supported; use text, json_object or json_schema`,
+    )
+  }
+
+  // A stop string could cut the JSON short and leave an answer that no longer parses.
+  if (constraintOf(body) !== undefined && stopStrings(body).length > 0) {
+    throw unsupported('stop', 'stop cannot be combined with a JSON response_format: a stop string could cut the JSON')
+  }
+}
+
+const RESPONSE_FORMATS: ReadonlySet<string> = new Set(['json_object', 'json_schema', 'text'])
+
+/**
+ * What the runtime's constrained decoding must enforce. `strict: false` still constrains: an answer that does
+ * not match is never what a client asking for a schema wants. A json_schema without `schema` is any object.
+ */
+export function constraintOf(body: SamplingFields): Constraint | undefined {
+  const format = body.response_format
+  if (format?.type === 'json_object') return {type: 'json_object'}
+  if (format?.type !== 'json_schema') return undefined
+  const schema = format.json_schema?.schema
+  if (schema === undefined || schema === true) return {type: 'json_object'}
+  // `false` accepts nothing; the runtime says so as invalid_schema rather than the server guessing.
+  return {schema: schema === false ? {not: {}} : schema, type: 'json_schema'}
 }
 
 export function rejectUnsupportedChat(body: ChatRequest): void {
@@ -86,14 +125,6 @@ export function rejectUnsupportedChat(body: ChatRequest): void {
     throw unsupported(
       'tool_choice',
       'Tool calling is not supported by this server; tool_choice must be "none" or "auto"',
-    )
-  }
-
-  const format = body.response_format?.type
-  if (format !== undefined && format !== 'text') {
-    throw unsupported(
-      'response_format',
-      `response_format '${format}' is not enforced by this server; only 'text' is supported`,
     )
   }
 
@@ -136,6 +167,10 @@ export function rejectUnsupportedCompletion(body: CompletionRequest): void {
       )
     }
   }
+}
+
+function stopStrings(body: SamplingFields): string[] {
+  return (typeof body.stop === 'string' ? [body.stop] : (body.stop ?? [])).filter((s) => s !== '')
 }
 
 /** The prompt text of a completion request whose prompt passed `rejectUnsupportedCompletion`. */
@@ -182,8 +217,10 @@ export function samplingParams(
 
   if (body.logit_bias && Object.keys(body.logit_bias).length > 0) params.logit_bias = body.logit_bias
   if (body.seed !== undefined && body.seed !== null) params.seed = body.seed
-  const stop = typeof body.stop === 'string' ? [body.stop] : (body.stop ?? [])
+  const stop = stopStrings(body)
   if (stop.length > 0) params.stop = stop
+  const constraint = constraintOf(body)
+  if (constraint) params.constraint = constraint
   return params
 }
 
