@@ -1,8 +1,10 @@
-// Build: compile the root CLI and every plugin, then regenerate each oclif.manifest.json.
+// Build: compile the root CLI and every plugin, bundle the fast path, then regenerate each oclif.manifest.json.
 // A stale manifest at the same version silently hides new commands, so the build always rewrites it.
 import {execFileSync} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+
+import {bundleFast} from './bundle-fast.js'
 
 const root = new URL('..', import.meta.url).pathname
 const bin = (name) => join(root, 'node_modules', '.bin', name)
@@ -17,7 +19,11 @@ if (existsSync(pluginsDir)) {
 }
 
 // lib/ is not wiped first: tsc overwrites every file, and a wipe would break CLI runs that overlap the build.
-for (const dir of packages) run(bin('tsc'), ['-p', join(dir, 'tsconfig.json')], dir)
+// The fast path is bundled as soon as the root is compiled, so a plugin that fails to compile cannot leave it stale.
+for (const dir of packages) {
+  run(bin('tsc'), ['-p', join(dir, 'tsconfig.json')], dir)
+  if (dir === root) await bundleFast(root)
+}
 
 // Plugins import `mlxk/sdk`, which only the CLI's own resolution hook maps to this package.
 const register = join(root, 'bin', 'register-sdk.js')

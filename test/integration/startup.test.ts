@@ -1,23 +1,13 @@
 import {expect} from 'chai'
-import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {mkdtempSync} from 'node:fs'
+import {join, relative} from 'node:path'
 
 import {buildCache, mlxChatModelFiles} from '../helpers/fixture-cache.js'
-import {BIN, ROOT} from '../helpers/run-cli.js'
+import {ROOT} from '../helpers/run-cli.js'
+import {ranOclif, tracedRun} from '../helpers/trace-modules.js'
 
-// A module hook that records every module Node loads (ESM and require alike) and writes the list at exit.
-const TRACER = `
-import {registerHooks} from 'node:module'
-import {writeFileSync} from 'node:fs'
-const seen = new Set()
-registerHooks({load(url, context, next) { seen.add(url); return next(url, context) }})
-process.on('exit', () => writeFileSync(process.env.MLXK_TRACE_OUT, [...seen].join('\\n')))
-`
-
-// Code that `--version` and `list --json` must not pay for: plugins, the hub client, the runtime and the heavy
-// dependencies only pull/run/server need.
+// Code that the hot commands must not pay for: plugins, the hub client, the runtime and the heavy dependencies
+// only pull/run/server need.
 const FORBIDDEN: [string, RegExp][] = [
   ['plugin code', /\/plugins\/[^/]+\/lib\/|\/node_modules\/@mlxk\//],
   ['oclif plugins', /\/node_modules\/@oclif\/plugin-/],
@@ -28,51 +18,56 @@ const FORBIDDEN: [string, RegExp][] = [
   ['execa', /\/node_modules\/execa\//],
 ]
 
-describe('start-up stays lean: what `--version` and `list --json` load', function () {
+// All a fast call reads from disk: the launcher, the compile-cache setup and the one bundle.
+const FAST_FILES = ['bin/run.js', 'bin/compile-cache.js', 'lib/sdk/paths.js', 'lib/fast/bundle.cjs']
+
+const MODEL = 'acme/tiny-mlx'
+const HOT_CALLS = [
+  ['--version'],
+  ['-v', '--json'],
+  ['list', '--json'],
+  ['ls'],
+  ['show', MODEL, '--json'],
+  ['health', '--json'],
+  ['rm', MODEL, '--dry-run', '--json'],
+  ['complete', 'models'],
+]
+
+describe('start-up stays lean: what the hot commands load', function () {
   this.timeout(60_000)
-  let dir: string
-  let hub: string
+  let env: Record<string, string>
 
   before(async () => {
-    dir = mkdtempSync(join(process.env.MLXK_TEST_SANDBOX!, 'startup-'))
-    writeFileSync(join(dir, 'trace.mjs'), TRACER)
-    hub = await buildCache(join(dir, 'hub'), [{repoId: 'acme/tiny-mlx', revisions: [{files: mlxChatModelFiles()}]}])
+    const dir = mkdtempSync(join(process.env.MLXK_TEST_SANDBOX!, 'startup-'))
+    env = {
+      HF_HUB_CACHE: await buildCache(join(dir, 'hub'), [{repoId: MODEL, revisions: [{files: mlxChatModelFiles()}]}]),
+    }
   })
-
-  function loaded(args: string[], env: Record<string, string> = {}): string[] {
-    const out = join(dir, `trace-${args.join('-')}.txt`)
-    const r = spawnSync(process.execPath, ['--import', join(dir, 'trace.mjs'), BIN, ...args], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: {...process.env, HF_HUB_CACHE: hub, MLXK_TRACE_OUT: out, ...env},
-    })
-    // The control run fails on purpose (no such model); the two measured commands must succeed.
-    if (!env.MLXK_ALPHA) expect(r.status, r.stderr).to.equal(0)
-    return readFileSync(out, 'utf8')
-      .split('\n')
-      .filter((url) => url.startsWith('file:'))
-      .map((url) => fileURLToPath(url))
-  }
 
   function offenders(paths: string[]): string[] {
     return FORBIDDEN.flatMap(([what, re]) => paths.filter((p) => re.test(p)).map((p) => `${what}: ${p}`))
   }
 
   it('the tracer sees plugin code when a plugin command runs (so an empty list below means something)', () => {
-    const paths = loaded(['run', 'no-such-model', '--json'], {MLXK_ALPHA: 'run'})
-    expect(paths.some((p) => /\/plugins\/run\/lib\/|\/@mlxk\/plugin-run\//.test(p))).to.equal(true)
+    const run = tracedRun(['run', 'no-such-model', '--json'], {MLXK_ALPHA: 'run'})
+    expect(run.loaded.some((p) => /\/plugins\/run\/lib\/|\/@mlxk\/plugin-run\//.test(p))).to.equal(true)
+    expect(ranOclif(run)).to.equal(true)
   })
 
-  it('`mlxk --version` loads none of it', () => {
-    expect(offenders(loaded(['--version']))).to.deep.equal([])
-  })
+  for (const args of HOT_CALLS) {
+    it(`\`mlxk ${args.join(' ')}\` reads only the launcher and the fast-path bundle`, () => {
+      const run = tracedRun(args, env)
+      expect(run.exitCode, run.stderr).to.equal(0)
+      expect(run.loaded.map((p) => relative(ROOT, p))).to.deep.equal(FAST_FILES)
+    })
+  }
 
-  it('`mlxk list --json` loads none of it', () => {
-    const paths = loaded(['list', '--json'])
-    expect(
-      paths.some((p) => p.endsWith('/lib/sdk/cache/scan.js')),
-      'list must scan the cache',
-    ).to.equal(true)
-    expect(offenders(paths)).to.deep.equal([])
+  it('through oclif (MLXK_FAST_PATH=0) `--version` and `list --json` still load none of the heavy code', () => {
+    for (const args of [['--version'], ['list', '--json']]) {
+      const run = tracedRun(args, {...env, MLXK_FAST_PATH: '0'})
+      expect(run.exitCode, run.stderr).to.equal(0)
+      expect(ranOclif(run), 'went through oclif').to.equal(true)
+      expect(offenders(run.loaded)).to.deep.equal([])
+    }
   })
 })
