@@ -17,6 +17,7 @@ describe('server: Koa app (fake runtime)', () => {
   let runtime: FakeRuntime
   let log: {error?: string; path: string; status: number}[]
   const MODEL = {context_length: 64, created: 1, id: 'org/tiny', kind: 'cache' as const, path: '/models/tiny'}
+  const EMBEDDER = {...MODEL, id: 'org/embed', modelType: 'embedding' as const, path: '/models/embed'}
 
   before(async () => {
     s = await loadServer()
@@ -32,6 +33,7 @@ describe('server: Koa app (fake runtime)', () => {
         list: async () => [MODEL],
         resolve: async (spec: string) => {
           if (spec === MODEL.id) return MODEL
+          if (spec === EMBEDDER.id) return EMBEDDER
           throw new MlxkError('model_not_found', `No model found matching '${spec}'`)
         },
       },
@@ -130,6 +132,37 @@ describe('server: Koa app (fake runtime)', () => {
       error: {code: 'generation_failed', message: 'boom', param: null, type: 'server_error'},
     })
     expect(log.at(-1)).to.include({error: 'generation_failed', status: 200})
+  })
+
+  it('embeds one request as one runtime batch, float or base64, and refuses each kind of model for the other', async () => {
+    const response = await post('/v1/embeddings', {encoding_format: 'base64', input: ['a', 'bcd'], model: EMBEDDER.id})
+    expect(response.status).to.equal(200)
+    const body = (await response.json()) as {data: {embedding: string; index: number}[]; usage: {prompt_tokens: number}}
+    const floats = body.data.map((d) =>
+      Array.from(new Float32Array(new Uint8Array(Buffer.from(d.embedding, 'base64')).buffer)),
+    )
+    expect(floats).to.deep.equal([
+      [0, 1, 0, 0],
+      [1, 3, 0, 0],
+    ])
+    expect(body.usage).to.deep.equal({prompt_tokens: 4, total_tokens: 4})
+    const asFloat = (await (await post('/v1/embeddings', {input: 'a', model: EMBEDDER.id})).json()) as {
+      data: {embedding: number[]}[]
+    }
+    expect(asFloat.data[0]!.embedding).to.deep.equal([0, 1, 0, 0])
+    const wrong = [
+      await post('/v1/embeddings', {input: 'a', model: MODEL.id}),
+      await post('/v1/chat/completions', chatBody({model: EMBEDDER.id})),
+      await post('/v1/embeddings', {dimensions: 2, input: 'a', model: EMBEDDER.id}),
+    ]
+    expect(
+      await Promise.all(wrong.map(async (r) => [r.status, ((await r.json()) as {error: {code: string}}).error.code])),
+    ).to.deep.equal([
+      [400, 'wrong_model_kind'],
+      [400, 'wrong_model_kind'],
+      [400, 'invalid_value'],
+    ])
+    expect(runtime.generated).to.have.length(0)
   })
 
   it('puts X-Request-Id and the OpenAI error shape on every error, auth before body', async () => {

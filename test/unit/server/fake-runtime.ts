@@ -20,6 +20,16 @@ export interface FakeRuntimeOptions {
   tokenDelayMs?: number
 }
 
+/** What an embedding model loaded through the fake says of itself: 4 dimensions, no Matryoshka. */
+const FAKE_EMBEDDING = {
+  dimensions: 4,
+  family: 'encoder',
+  matryoshka: false,
+  max_length: 64,
+  normalize: false,
+  pooling: 'mean',
+} as const
+
 /** A scripted runtime: answers every prompt with `reply`, one character per token, honouring cancellation. */
 export class FakeRuntime implements RuntimePort {
   readonly generated: GenerateParams[] = []
@@ -89,7 +99,7 @@ export class FakeRuntime implements RuntimePort {
 
   kill(): void {}
 
-  async load(params: {modelId: string; modelPath: string}): Promise<LoadedEvent> {
+  async load(params: {kind?: string; modelId: string; modelPath: string}): Promise<LoadedEvent> {
     this.loads.push(params.modelId)
     await delay(this.options.loadDelayMs ?? 0)
     return {
@@ -104,6 +114,7 @@ export class FakeRuntime implements RuntimePort {
       model_id: params.modelId,
       model_path: params.modelPath,
       model_type: 'qwen2',
+      ...(params.kind === 'embedding' ? {embedding: FAKE_EMBEDDING, kind: 'embedding' as const} : {}),
     }
   }
 
