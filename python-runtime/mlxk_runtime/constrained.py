@@ -127,17 +127,19 @@ def reasoning_prefix(loaded: LoadedModel, llt: Any, starts_in_reasoning: bool) -
     if not loaded.is_reasoning:
         return None
 
-    def token(text: str) -> str | None:
-        # llguidance matches special tokens only by id, never as text.
-        token_id = single_token_id(loaded.tokenizer, text)
-        return f"<[{token_id}]>" if token_id is not None and llt.is_special_token(token_id) else None
-
-    end = token(THINK_END)
+    end = special_token(loaded, llt, THINK_END)
     name, rule = REASONING_BEFORE_TOKEN if end else REASONING_UNTIL_TEXT
     block = f"{name} {end}" if end else name
     if not starts_in_reasoning:
-        block = f"({token(THINK_START) or json.dumps(THINK_START)} {block})?"
+        block = f"({special_token(loaded, llt, THINK_START) or json.dumps(THINK_START)} {block})?"
     return f"start: {block} @{ANSWER}\n{rule}\n"
+
+
+def special_token(loaded: LoadedModel, llt: Any, text: str) -> str | None:
+    """`<[id]>` when `text` is one token that llguidance treats as special: it matches those only by id, never as
+    text (every added token, whatever tokenizer_config.json says)."""
+    token_id = single_token_id(loaded.tokenizer, text)
+    return f"<[{token_id}]>" if token_id is not None and llt.is_special_token(token_id) else None
 
 
 def grammar_of(constraint: Constraint, prefix: str | None) -> str:
@@ -223,13 +225,18 @@ class TokenMask:
         return bits
 
 
-def token_mask(constraint: Constraint, loaded: LoadedModel, starts_in_reasoning: bool) -> TokenMask:
-    """A fresh mask for one generation; compile errors are typed worker errors, raised before `start`."""
+def model_grammars(loaded: LoadedModel) -> ModelGrammars:
     grammars = _models.get(loaded.tokenizer)
     if grammars is None:
         try:
             grammars = _models[loaded.tokenizer] = ModelGrammars(loaded)
         except Exception as e:  # noqa: BLE001 - e.g. a tokenizer llguidance cannot read
             raise WorkerError("generation_failed", f"cannot constrain this model's tokenizer: {e}") from e
+    return grammars
+
+
+def token_mask(constraint: Constraint, loaded: LoadedModel, starts_in_reasoning: bool) -> TokenMask:
+    """A fresh mask for one generation; compile errors are typed worker errors, raised before `start`."""
+    grammars = model_grammars(loaded)
     grammar = grammar_of(constraint, reasoning_prefix(loaded, grammars.llt, starts_in_reasoning))
     return TokenMask(grammars.matcher(constraint, grammar), grammars.llt.vocab_size)

@@ -14,6 +14,8 @@ from .generation_params import GenerateParams
 from .model_loading import THINK_END, THINK_START, LoadedModel
 from .prompt_cache import PENALTY_CONTEXT, PrefixUse, PromptCache
 from .text_filters import ReasoningSplitter, StopStringScanner
+from .tool_calls import ToolCalls, prepare
+from .tool_grammars import forced_call, tool_of_schema
 
 Event = dict[str, Any]
 
@@ -27,9 +29,12 @@ def render_prompt(params: GenerateParams, loaded: LoadedModel) -> tuple[list[int
         assert params.prompt is not None
         messages = [{"role": "user", "content": params.prompt}]
     if params.chat_template and tok.has_chat_template:
-        text = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        ids = list(tok.apply_chat_template(messages, add_generation_prompt=True))
+        tools = {"tools": params.tools.tools} if params.tools is not None else {}
+        text = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False, **tools)
+        ids = list(tok.apply_chat_template(messages, add_generation_prompt=True, **tools))
         return ids, text
+    if params.tools is not None:
+        raise WorkerError("tools_not_supported", "tools are rendered by the chat template, which this request skips")
     if params.prompt is not None and not params.chat_template:
         text = params.prompt
     else:
@@ -57,6 +62,13 @@ class Generation:
         self.params = params
         self.loaded = loaded
         self.received_at = received_at
+        self.calls: ToolCalls | None = prepare(loaded.tokenizer, params.tools, params.messages)
+        if self.calls is not None:
+            self.calls.check_params(params.stop, params.constraint is not None)
+            if self.calls.request.forced:
+                self.params = params = dataclasses.replace(
+                    params, constraint=forced_call(self.calls.fmt, self.calls.request, loaded)
+                )
         self.prompt_ids, prompt_text = render_prompt(params, loaded)
         if not self.prompt_ids:
             # mlx-lm cannot start from nothing; an empty prompt (or a template that renders none) is the caller's.
@@ -89,9 +101,14 @@ class Generation:
             bad = [t for t in params.logit_bias if t >= vocab]
             if bad:
                 raise WorkerError("bad_request", f"logit_bias token id out of range (vocab size {vocab}): {bad[0]}")
-        self.mask: TokenMask | None = (
-            token_mask(params.constraint, loaded, starts_in_reasoning) if params.constraint is not None else None
-        )
+        try:
+            self.mask: TokenMask | None = (
+                token_mask(params.constraint, loaded, starts_in_reasoning) if params.constraint is not None else None
+            )
+        except WorkerError as e:
+            if self.calls is not None:
+                tool_of_schema(e)
+            raise
         history = PENALTY_CONTEXT if params.logits_processor_args().keys() - {"logit_bias"} else 1
         self.prefix = PrefixUse(prompt_cache, self.prompt_ids, min_rest=history)
         self.completion_tokens = 0
@@ -138,18 +155,25 @@ class Generation:
 
         processor_args = self.params.logits_processor_args()
         processors = make_logits_processors(**processor_args) if processor_args else []
+        if self.calls is not None:
+            processors += self.calls.processors(self.loaded.tokenizer)
         return processors + [self.mask] if self.mask is not None else processors
 
     def _text_events(self, text: str) -> list[Event]:
         if not text:
             return []
-        chunks = self.splitter.feed(text) if self.splitter else [("content", text)]
+        return self._chunk_events(self.splitter.feed(text) if self.splitter else [("content", text)])
+
+    def _chunk_events(self, chunks: list[tuple[str, str]], complete: bool | None = None) -> list[Event]:
+        """Token events, and tool_call events once a call closes; `complete` ends the output (§3.7)."""
+        if self.calls is not None:
+            return self.calls.events(chunks, complete)
         return [{"event": "token", "text": t, "channel": c} for c, t in chunks if t]
 
-    def _flush_events(self) -> list[Event]:
+    def _flush_events(self, complete: bool) -> list[Event]:
+        """`complete`: the model ended the output (EOS, a stop string), rather than the budget or a cancel."""
         events = self._text_events(self.stops.flush())
-        if self.splitter:
-            events += [{"event": "token", "text": t, "channel": c} for c, t in self.splitter.flush() if t]
+        events += self._chunk_events(self.splitter.flush() if self.splitter else [], complete)
         return self._attach_logprobs(events)
 
     def _token_text(self, token: int) -> str:
@@ -224,7 +248,7 @@ class Generation:
             self.close()
             raise WorkerError("generation_failed", f"{type(e).__name__}: {e}") from e
         if response is None:
-            return self._flush_events() + [self._done("stop", None)]
+            return self._flush_events(True) + [self._done("stop", None)]
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
         self.completion_tokens = response.generation_tokens
@@ -234,13 +258,16 @@ class Generation:
         events = self._text_events(released)
         if match is not None:
             self.close()
-            if self.splitter:
-                events += [{"event": "token", "text": t, "channel": c} for c, t in self.splitter.flush() if t]
+            events += self._chunk_events(self.splitter.flush() if self.splitter else [], True)
             events = self._attach_logprobs(events)
             return events + [self._done("stop", {"type": "string", "string": match.stop_string})]
         events = self._attach_logprobs(events)
+        if self.calls is not None and self.calls.satisfied:
+            # parallel_tool_calls false: the one call is made, so the generation ends here.
+            self.close()
+            return events + self._flush_events(True) + [self._done("stop", {"type": "tool_call"})]
         if response.finish_reason is not None:
-            events += self._flush_events()
+            events += self._flush_events(response.finish_reason == "stop")
             if response.finish_reason == "stop":
                 return events + [self._done("stop", {"type": "eos", "token_id": int(response.token)})]
             return events + [self._done("length", None)]
@@ -250,7 +277,7 @@ class Generation:
         if self.finished:
             return []
         self.close()
-        return self._flush_events() + [self._done("cancelled", None)]
+        return self._flush_events(False) + [self._done("cancelled", None)]
 
     def close(self) -> None:
         if self._stream is not None:

@@ -7,12 +7,13 @@ from typing import Any
 
 from .constrained import Constraint, parse_constraint
 from .errors import bad_request
+from .tool_calls import ToolRequest, parse_tools, template_message
 
 
 @dataclass
 class GenerateParams:
     model_id: str
-    messages: list[dict[str, str]] | None
+    messages: list[dict[str, Any]] | None
     prompt: str | None
     chat_template: bool
     max_tokens: int | None
@@ -29,6 +30,7 @@ class GenerateParams:
     logprobs: bool = False
     top_logprobs: int = 0
     constraint: Constraint | None = None
+    tools: ToolRequest | None = None
 
     def logits_processor_args(self) -> dict[str, Any]:
         """Keyword arguments for `make_logits_processors`; empty when no processor applies."""
@@ -98,14 +100,15 @@ def _content_text(content: Any) -> str:
     raise bad_request("message content must be a string or a list of text parts")
 
 
-def _messages(value: Any) -> list[dict[str, str]]:
+def _messages(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not value:
         raise bad_request("messages must be a non-empty list")
     out = []
     for m in value:
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):
             raise bad_request("each message needs a string role")
-        out.append({"role": m["role"], "content": _content_text(m.get("content", ""))})
+        # An assistant message that only calls tools has null content.
+        out.append(template_message(m, _content_text(m.get("content") or "")))
     return out
 
 
@@ -166,4 +169,10 @@ def parse_generate(req: dict[str, Any]) -> GenerateParams:
         logprobs=logprobs,
         top_logprobs=top_logprobs if logprobs else 0,
         constraint=constraint,
+        tools=parse_tools(req) if has_messages else _no_tools(req),
     )
+
+
+def _no_tools(req: dict[str, Any]) -> None:
+    if req.get("tools"):
+        raise bad_request("tools need messages: a raw prompt has no template to render them")

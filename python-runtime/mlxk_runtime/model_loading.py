@@ -54,8 +54,19 @@ class LoadedModel:
             "is_reasoning": self.is_reasoning,
             "already_loaded": already_loaded,
             "kind": "generation",
+            "tool_calling": self.tool_calling(),
             **self.extra,
         }
+
+    def tool_calling(self) -> dict[str, Any] | None:
+        """How the model writes tool calls (§3.7), or None when it cannot take tools."""
+        from .tool_calls import tool_format
+        from .tool_grammars import GRAMMARS
+
+        fmt = tool_format(self.tokenizer)
+        if fmt is None:
+            return None
+        return {"parser": fmt.parser, "start": fmt.start, "end": fmt.end, "forced": fmt.parser in GRAMMARS}
 
 
 def supported_model_types() -> list[str]:

@@ -18,9 +18,13 @@ from typing import Any
 
 from .embedding_build import build_embedders, verify_embedder
 from .specs import SPECS, ModelSpec
+from .tool_specs import TOOL_SPECS
 from .verify import expected_cases, verify_model_dir
 
 EMBEDDERS_FILE = "expected-embeddings.json"
+TOOLS_FILE = "expected-tools.json"
+# The parser mlx-lm must select from each tool model's template.
+TOOL_PARSERS = {"tiny-qwen2-tools": "json_tools", "tiny-mistral-tools": "mistral"}
 QUANTIZED_NAME = "tiny-qwen2-bpe-4bit"
 QUANT_SOURCE = "tiny-qwen2-bpe"
 STOP_CASE = {
@@ -37,7 +41,7 @@ def build_one(spec: ModelSpec, out: Path) -> tuple[Any, Any, dict[str, Any]]:
 
     tok = train_tokenizer(spec)
     config = model_config(spec, tok)
-    model = train(spec, tok, config)
+    model = train(spec, tok, config, budget_s=spec.train_budget_s)
     write_model_dir(out / spec.name, spec, tok, config, model)
     return tok, model, config
 
@@ -81,23 +85,25 @@ def expected_entry(spec: ModelSpec, tok: Any, extra: dict[str, Any] | None = Non
         "context_length": 256,
         "eos_token_ids": sorted({tok.token_to_id(t) for t in (*spec.generation_eos, spec.end_of_turn)}),
         "eos_tokens": sorted({*spec.generation_eos, spec.end_of_turn}),
-        "cases": expected_cases(spec.qa, spec.end_of_turn, reasoning),
+        "cases": expected_cases(spec.qa, spec.end_of_turn, reasoning and spec.name in SPECS),
     }
-    if not reasoning:
+    if not reasoning and spec.name in SPECS:
         entry["stop_case"] = STOP_CASE
     entry.update(extra or {})
     return entry
 
 
-def build_all(out: Path, only: set[str] | None = None) -> dict[str, Any]:
+def build_all(out: Path, only: set[str] | None = None, specs: dict[str, ModelSpec] = SPECS) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     expected: dict[str, Any] = {}
-    for name, spec in SPECS.items():
+    for name, spec in specs.items():
         if only is not None and name not in only:
             continue
         shutil.rmtree(out / name, ignore_errors=True)
         tok, model, config = build_one(spec, out)
-        expected[name] = expected_entry(spec, tok)
+        expected[name] = expected_entry(
+            spec, tok, {"tool_parser": TOOL_PARSERS[name]} if name in TOOL_PARSERS else None
+        )
         if name == QUANT_SOURCE:
             quant = build_quantized(spec, tok, model, config, out)
             expected[QUANTIZED_NAME] = expected_entry(spec, tok, {"quantization": quant})
@@ -126,14 +132,15 @@ def verify_all(root: Path, expected: dict[str, Any], embedders: dict[str, Any]) 
     return problems
 
 
-def read_expected(out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Chat models' answers (expected.json) and embedders' groups (EMBEDDERS_FILE), as committed."""
+def read_expected(out: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Chat models' answers (expected.json), embedders' groups (EMBEDDERS_FILE) and tool models' answers
+    (TOOLS_FILE), as committed."""
 
     def read(name: str) -> dict[str, Any]:
         path = out / name
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
-    return read("expected.json"), read(EMBEDDERS_FILE)
+    return read("expected.json"), read(EMBEDDERS_FILE), read(TOOLS_FILE)
 
 
 def write_expected(path: Path, expected: dict[str, Any]) -> None:
@@ -148,28 +155,30 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     if args.check:
-        expected, embedders = read_expected(args.out)
+        expected, embedders, tools = read_expected(args.out)
         with tempfile.TemporaryDirectory(prefix="mlxk-testmodels-") as tmp:
-            rebuilt = {**build_all(Path(tmp)), **build_embedders(Path(tmp))}
-            problems = verify_all(Path(tmp), expected, embedders)
-            if set(rebuilt) != {*expected, *embedders}:
-                problems.append(f"model set differs: {sorted(rebuilt)} vs {sorted({*expected, *embedders})}")
-        problems += [f"committed {p}" for p in verify_all(args.out, expected, embedders)]
+            rebuilt = {**build_all(Path(tmp)), **build_all(Path(tmp), specs=TOOL_SPECS), **build_embedders(Path(tmp))}
+            problems = verify_all(Path(tmp), {**expected, **tools}, embedders)
+            if set(rebuilt) != {*expected, *tools, *embedders}:
+                problems.append(f"model set differs: {sorted(rebuilt)} vs {sorted({*expected, *tools, *embedders})}")
+        problems += [f"committed {p}" for p in verify_all(args.out, {**expected, **tools}, embedders)]
         for p in problems:
             print(f"FAIL {p}", file=sys.stderr)
         print(f"check {'failed' if problems else 'passed'} in {time.perf_counter() - started:.1f}s")
         return 1 if problems else 0
     only = set(args.only) if args.only else None
-    expected, embedders = read_expected(args.out) if only else ({}, {})
+    expected, embedders, tools = read_expected(args.out) if only else ({}, {}, {})
     expected.update(build_all(args.out, only))
+    tools.update(build_all(args.out, only, specs=TOOL_SPECS))
     embedders.update(build_embedders(args.out, only))
     write_expected(args.out / "expected.json", expected)
     write_expected(args.out / EMBEDDERS_FILE, embedders)
-    problems = verify_all(args.out, expected, embedders)
-    write_checksums(args.out, [*expected, *embedders])
+    write_expected(args.out / TOOLS_FILE, tools)
+    problems = verify_all(args.out, {**expected, **tools}, embedders)
+    write_checksums(args.out, [*expected, *tools, *embedders])
     for p in problems:
         print(f"FAIL {p}", file=sys.stderr)
-    print(f"built {len(expected) + len(embedders)} models in {time.perf_counter() - started:.1f}s")
+    print(f"built {len(expected) + len(tools) + len(embedders)} models in {time.perf_counter() - started:.1f}s")
     return 1 if problems else 0
 
 

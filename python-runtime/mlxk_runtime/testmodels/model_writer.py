@@ -13,6 +13,7 @@ from tokenizers import Tokenizer
 
 from .specs import ModelSpec
 from .tokenizer_build import special_tokens_map, tokenizer_config
+from .tool_specs import PLAIN_TOKENS
 
 README = """---
 library_name: mlx
@@ -38,8 +39,8 @@ def write_json(path: Path, data: Any) -> None:
 def tokenizer_json(spec: ModelSpec, tok: Tokenizer) -> str:
     data = json.loads(tok.to_str())
     for added in data.get("added_tokens", []):
-        # Reasoning markers are text the model writes, not control tokens (as in Qwen3).
-        if added["content"] in ("<think>", "</think>"):
+        # Reasoning and tool-call markers are text the model writes, not control tokens (as in Qwen3).
+        if added["content"] in PLAIN_TOKENS:
             added["special"] = False
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 

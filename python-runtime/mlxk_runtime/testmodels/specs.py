@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 CHATML_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -26,6 +27,13 @@ class QA:
     answer: str
     # Which end token the answer is trained to finish with; None = the model's end-of-turn marker.
     end_token: str | None = None
+    # A whole conversation ending in the turn to answer (default: `question` as the one user message).
+    messages: tuple[dict[str, Any], ...] = ()
+    # Tools the template renders (OpenAI function tools).
+    tools: tuple[dict[str, Any], ...] = ()
+
+    def conversation(self) -> list[dict[str, Any]]:
+        return list(self.messages) or [{"role": "user", "content": self.question}]
 
 
 BASE_QA = (
@@ -69,6 +77,8 @@ class ModelSpec:
     vocab_size: int = 310
     hidden_size: int = 96
     steps: int = 400
+    # Wall-clock bound of the training loop (seconds).
+    train_budget_s: float = 60.0
     seed: int = 0
     quantize_from: str | None = None
     extra: dict[str, str] = field(default_factory=dict)

@@ -8,6 +8,7 @@ from typing import Any
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from .specs import ModelSpec
+from .tool_specs import PLAIN_TOKENS
 
 
 def corpus_lines(spec: ModelSpec) -> list[str]:
@@ -15,6 +16,10 @@ def corpus_lines(spec: ModelSpec) -> list[str]:
     lines = []
     for qa in spec.qa:
         lines += [qa.question, qa.answer] * 4
+        if qa.tools or qa.messages:
+            from .training import render
+
+            lines += [render(spec, qa)] * 2
     lines += ["system", "user", "assistant", "The quick brown fox jumps over the lazy dog."]
     return lines
 
@@ -110,7 +115,7 @@ def tokenizer_config(spec: ModelSpec, tok: Tokenizer) -> dict[str, Any]:
             "normalized": False,
             "rstrip": False,
             "single_word": False,
-            "special": t not in ("<think>", "</think>"),
+            "special": t not in PLAIN_TOKENS,
         }
         for t in spec.special_tokens
     }

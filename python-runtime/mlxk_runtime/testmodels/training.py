@@ -11,7 +11,7 @@ import mlx.nn as nn
 import mlx.optimizers as optim
 from tokenizers import Tokenizer
 
-from .specs import ModelSpec
+from .specs import QA, ModelSpec
 
 CONTEXT_LENGTH = 256
 
@@ -23,20 +23,24 @@ class Example:
     answer_text: str
 
 
-def render(spec: ModelSpec, question: str) -> str:
-    from jinja2 import Template
+def render(spec: ModelSpec, qa: QA) -> str:
+    """The prompt as transformers renders it at inference time (its Jinja environment and `tojson`)."""
+    from transformers.utils.chat_template_utils import _compile_jinja_template
 
-    return Template(spec.chat_template).render(
-        messages=[{"role": "user", "content": question}],
-        add_generation_prompt=True,
-        bos_token=spec.bos_token or "",
+    return str(
+        _compile_jinja_template(spec.chat_template).render(
+            messages=qa.conversation(),
+            tools=list(qa.tools) or None,
+            add_generation_prompt=True,
+            bos_token=spec.bos_token or "",
+        )
     )
 
 
 def examples(spec: ModelSpec, tok: Tokenizer) -> list[Example]:
     out = []
     for qa in spec.qa:
-        prompt_ids = tok.encode(render(spec, qa.question), add_special_tokens=False).ids
+        prompt_ids = tok.encode(render(spec, qa), add_special_tokens=False).ids
         end_id = tok.token_to_id(qa.end_token or spec.end_of_turn)
         answer_ids = tok.encode(qa.answer, add_special_tokens=False).ids + [end_id]
         out.append(Example(prompt_ids, answer_ids, qa.answer))

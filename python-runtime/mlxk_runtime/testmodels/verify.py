@@ -10,10 +10,12 @@ def expected_cases(spec_qa: Any, spec_end: str, is_reasoning: bool) -> list[dict
     cases = []
     for qa in spec_qa:
         case: dict[str, Any] = {
-            "messages": [{"role": "user", "content": qa.question}],
+            "messages": qa.conversation(),
             "text": qa.answer,
             "ends_with_token": qa.end_token or spec_end,
         }
+        if qa.tools:
+            case["tools"] = list(qa.tools)
         if is_reasoning:
             reasoning, _, content = qa.answer.partition("</think>")
             case["reasoning"] = reasoning
@@ -37,7 +39,7 @@ def verify_model_dir(path: Path, cases: list[dict[str, Any]], max_tokens: int = 
     tokenizer.eos_token_ids = set(collect_eos_ids(tokenizer, config, generation))
     problems = []
     for case in cases:
-        prompt = tokenizer.apply_chat_template(case["messages"], add_generation_prompt=True)
+        prompt = tokenizer.apply_chat_template(case["messages"], tools=case.get("tools"), add_generation_prompt=True)
         text, last = "", None
         for response in stream_generate(
             model, tokenizer, prompt, max_tokens=max_tokens, sampler=make_sampler(temp=0.0)
@@ -46,8 +48,8 @@ def verify_model_dir(path: Path, cases: list[dict[str, Any]], max_tokens: int = 
             last = response
         want_end = tokenizer.convert_tokens_to_ids(case["ends_with_token"])
         if text != case["text"]:
-            problems.append(f"{path.name}: {case['messages'][0]['content']!r} -> {text!r}, want {case['text']!r}")
+            problems.append(f"{path.name}: {case['messages'][-1]['content']!r} -> {text!r}, want {case['text']!r}")
         elif last is None or last.finish_reason != "stop" or last.token != want_end:
             got = None if last is None else (last.finish_reason, last.token)
-            problems.append(f"{path.name}: {case['messages'][0]['content']!r} did not end on {want_end}: {got}")
+            problems.append(f"{path.name}: {case['messages'][-1]['content']!r} did not end on {want_end}: {got}")
     return problems
