@@ -1,19 +1,13 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {packageRoot} from '../../src/sdk/runtime/index.js'
+import {type EmbeddingInfo, packageRoot} from '../../src/sdk/runtime/index.js'
 
 export const EMBEDDERS = ['tiny-bert-embed', 'tiny-qwen3-embed'] as const
 export type Embedder = (typeof EMBEDDERS)[number]
 
 /** How a tiny embedder was built and what it must rank, from test/fixtures/models/expected-embeddings.json. */
-export interface EmbedderExpectation {
-  dimensions: number
-  family: 'decoder' | 'encoder'
-  matryoshka: boolean
-  max_length: number
-  normalize: boolean
-  pooling: 'cls' | 'last' | 'mean'
+export type EmbedderExpectation = EmbeddingInfo & {
   /** Groups of paraphrases: each sentence must be nearer the rest of its group than any other group. */
   topics: string[][]
 }

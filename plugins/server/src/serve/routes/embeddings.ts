@@ -4,17 +4,12 @@ import {decodeEmbeddings, type EmbeddingsEvent} from 'mlxk/sdk/runtime'
 import {internal, unavailable} from '../api-error.js'
 import type {AppContext, AppDeps} from '../context.js'
 import {toApiError} from '../error-mapping.js'
-import {ClientGoneError, ShutdownAbortError} from '../in-flight.js'
+import {ShutdownAbortError} from '../in-flight.js'
 import type {ServableModel} from '../models/catalog.js'
 import type {Lease} from '../models/manager.js'
-import {
-  checkDimensions,
-  type EmbeddingsRequest,
-  inputTexts,
-  presentEmbeddings,
-  wrongModelKind,
-} from '../openai/embeddings.js'
+import {checkDimensions, type EmbeddingsRequest, inputTexts, presentEmbeddings} from '../openai/embeddings.js'
 import {acquire} from './generation.js'
+import {onModel} from './model-request.js'
 
 /**
  * POST /v1/embeddings: every input of the request goes to the runtime as one batch, on a slot of the model like
@@ -25,32 +20,12 @@ export function embeddingsRoute(deps: AppDeps): (ctx: AppContext) => Promise<voi
     deps.validator.check('embeddings', ctx.state.body)
     const body = ctx.state.body as EmbeddingsRequest
     const texts = inputTexts(body)
-    if (deps.inflight.draining) throw unavailable('The server is shutting down', 'server_shutting_down', 5)
-    const model = await deps.catalog.resolve(body.model).catch((error: unknown) => {
-      throw toApiError(error, {model: body.model})
-    })
-    const refused = wrongModelKind(model, 'embed')
-    if (refused) throw refused
-
-    const {controller, done} = deps.inflight.begin()
-    const onClose = () => {
-      if (!ctx.res.writableFinished) controller.abort(new ClientGoneError())
-    }
-
-    ctx.res.once('close', onClose)
-    try {
-      const {event, modelId} = await embed(deps, model, body, texts, controller.signal)
+    await onModel(ctx, deps, body.model, 'embed', async (model, signal) => {
+      const {event, modelId} = await embed(deps, model, body, texts, signal)
       deps.metrics.promptTokens.inc({model: modelId}, event.usage.prompt_tokens)
-      ctx.body = presentEmbeddings(
-        decodeEmbeddings(event),
-        body.encoding_format ?? 'float',
-        modelId,
-        event.usage.prompt_tokens,
-      )
-    } finally {
-      ctx.res.off('close', onClose)
-      done()
-    }
+      const vectors = decodeEmbeddings(event)
+      ctx.body = presentEmbeddings(vectors, body.encoding_format ?? 'float', modelId, event.usage.prompt_tokens)
+    })
   }
 }
 

@@ -6,15 +6,15 @@ import {type DoneEvent, GenerationReader, GenerationText} from 'mlxk/sdk/runtime
 import {type ApiError, unavailable} from '../api-error.js'
 import type {AppDeps} from '../context.js'
 import {toApiError} from '../error-mapping.js'
-import {ClientGoneError, ShutdownAbortError} from '../in-flight.js'
+import {ShutdownAbortError} from '../in-flight.js'
 import type {ValidatedContext} from '../middleware/validate.js'
 import type {ServableModel} from '../models/catalog.js'
 import {type Lease, OverloadedError} from '../models/manager.js'
-import {wrongModelKind} from '../openai/embeddings.js'
 import type {Flavor} from '../openai/flavors.js'
 import {type OpenAiFinishReason, presentError, presentUsage, type ResponseMeta} from '../openai/presenters.js'
 import type {SamplingFields} from '../openai/request.js'
 import {SseStream} from '../sse.js'
+import {onModel} from './model-request.js'
 
 /** Everything one request's answer is built from, once the runtime has started the generation. */
 interface Generation<B extends SamplingFields> {
@@ -38,27 +38,9 @@ export function generationRoute<B extends SamplingFields>(
   flavor: Flavor<B>,
 ): (ctx: ValidatedContext<B>) => Promise<void> {
   return async (ctx) => {
-    const body = ctx.state.input
-    if (deps.inflight.draining) throw unavailable('The server is shutting down', 'server_shutting_down', 5)
-    const model = await deps.catalog.resolve(body.model).catch((error: unknown) => {
-      throw toApiError(error, {model: body.model})
-    })
-    const refused = wrongModelKind(model, 'generate')
-    if (refused) throw refused
-
-    const {controller, done} = deps.inflight.begin()
-    // A client that leaves (mid-stream or while queued) cancels its generation and frees its slot at once.
-    const onClose = () => {
-      if (!ctx.res.writableFinished) controller.abort(new ClientGoneError())
-    }
-
-    ctx.res.once('close', onClose)
-    try {
-      await generate(ctx, deps, flavor, model, controller.signal)
-    } finally {
-      ctx.res.off('close', onClose)
-      done()
-    }
+    await onModel(ctx, deps, ctx.state.input.model, 'generate', (model, signal) =>
+      generate(ctx, deps, flavor, model, signal),
+    )
   }
 }
 
