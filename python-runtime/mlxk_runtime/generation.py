@@ -15,7 +15,7 @@ from .model_loading import THINK_END, THINK_START, LoadedModel
 from .prompt_cache import PENALTY_CONTEXT, PrefixUse, PromptCache
 from .text_filters import ReasoningSplitter, StopStringScanner
 from .tool_calls import ToolCalls, prepare
-from .tool_grammars import forced_call, tool_of_schema
+from .tool_grammars import call_constraint, tool_of_schema
 
 Event = dict[str, Any]
 
@@ -64,11 +64,10 @@ class Generation:
         self.received_at = received_at
         self.calls: ToolCalls | None = prepare(loaded.tokenizer, params.tools, params.messages)
         if self.calls is not None:
-            self.calls.check_params(params.stop, params.constraint is not None)
-            if self.calls.request.forced:
-                self.params = params = dataclasses.replace(
-                    params, constraint=forced_call(self.calls.fmt, self.calls.request, loaded)
-                )
+            self.calls.check_params(params.stop)
+            constraint = call_constraint(self.calls.fmt, self.calls.request, loaded, params.constraint)
+            if constraint is not None:
+                self.params = params = dataclasses.replace(params, constraint=constraint)
         self.prompt_ids, prompt_text = render_prompt(params, loaded)
         if not self.prompt_ids:
             # mlx-lm cannot start from nothing; an empty prompt (or a template that renders none) is the caller's.

@@ -289,11 +289,9 @@ class ToolCalls:
 
         return [ban]
 
-    def check_params(self, stop: list[str], has_constraint: bool) -> None:
+    def check_params(self, stop: list[str]) -> None:
         if self.request.forced and stop:
             raise bad_request("stop strings cannot be combined with a forced tool call: one could cut the call")
-        if self.request.forced and has_constraint:
-            raise bad_request("a constraint cannot be combined with a forced tool call")
 
 
 def prepare(tokenizer: Any, request: ToolRequest | None, messages: list[dict[str, Any]] | None) -> ToolCalls | None:

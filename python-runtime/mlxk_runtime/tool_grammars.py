@@ -1,4 +1,5 @@
-"""Forced tool calls (`tool_choice: "required"` or a named tool) as a grammar for constrained decoding.
+"""Forced tool calls (`tool_choice: "required"` or a named tool) as a grammar for constrained decoding, and calls
+beside a response format (`auto` with a JSON constraint: the answer is the JSON or calls).
 
 The grammar writes a call the way the model's chat template renders one, so mlx-lm's parser reads it back: the
 start marker, a name that is one of the tools that may be called, arguments valid against that tool's
@@ -14,11 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .constrained import Constraint, model_grammars, special_token
-from .errors import WorkerError
+from .errors import WorkerError, bad_request
 from .model_loading import LoadedModel
 from .tool_calls import ToolFormat, ToolRequest
 
 NO_PARAMETERS = {"type": "object", "properties": {}, "additionalProperties": False}
+RESPONSE = "response"
 
 
 def lit(text: str) -> str:
@@ -51,7 +53,7 @@ def json_tools(fmt: ToolFormat, request: ToolRequest, schemas: dict[str, Any], m
         names.append(f"@tool_{i}")
     call = f"{mark(fmt.start)} {lit(chr(10))} ({' | '.join(names)}) {lit(chr(10))} {mark(fmt.end)}"
     more = f' ("\\n"? {call})*' if request.parallel else ""
-    return f"start: {call}{more}\n"
+    return f"{call}{more}"
 
 
 def mistral(fmt: ToolFormat, request: ToolRequest, schemas: dict[str, Any], mark: Marker) -> str:
@@ -61,7 +63,7 @@ def mistral(fmt: ToolFormat, request: ToolRequest, schemas: dict[str, Any], mark
         schemas[f"tool_{i}"] = parameters(function)
         alternatives.append(f"{lit(function['name'])} {mark('[ARGS]')} @tool_{i}")
     call = f"{mark(fmt.start)} ({' | '.join(alternatives)})"
-    return f"start: ({call}){'+' if request.parallel else ''}\n"
+    return f"({call}){'+' if request.parallel else ''}"
 
 
 GRAMMARS: dict[str, Callable[[ToolFormat, ToolRequest, dict[str, Any], Marker], str]] = {
@@ -70,23 +72,35 @@ GRAMMARS: dict[str, Callable[[ToolFormat, ToolRequest, dict[str, Any], Marker], 
 }
 
 
-def forced_call(fmt: ToolFormat, request: ToolRequest, loaded: LoadedModel) -> Constraint:
+def call_constraint(
+    fmt: ToolFormat, request: ToolRequest, loaded: LoadedModel, answer: Constraint | None
+) -> Constraint | None:
+    """The grammar of a forced call, or of "`answer` or calls" when calls may come beside a response format; None
+    when calls are free. A forced call's answer is the call, so a response format has no text to apply to."""
+    if not request.forced and (answer is None or request.choice == "none"):
+        return None
     build = GRAMMARS.get(fmt.parser)
     if build is None:
+        what = f"tool_choice {request.choice!r}" if request.forced else "a response format beside tools"
         raise WorkerError(
             "tool_choice_not_supported",
-            f"tool_choice {request.choice!r} cannot be enforced for this model's tool-call format ({fmt.parser});"
+            f"{what} cannot be enforced for this model's tool-call format ({fmt.parser});"
             f" it can be for {', '.join(sorted(GRAMMARS))}",
             parser=fmt.parser,
         )
+    if not request.forced and answer is not None and answer.schema is None:
+        raise bad_request("only a JSON constraint can be combined with tools")
     llt = model_grammars(loaded).llt
 
     def mark(text: str) -> str:
         return special_token(loaded, llt, text) or lit(text)
 
     schemas: dict[str, Any] = {}
-    lark = build(fmt, request, schemas, mark)
-    return Constraint("grammar", lark=lark, schemas=schemas)
+    calls = build(fmt, request, schemas, mark)
+    if request.forced or answer is None:
+        return Constraint("grammar", lark=f"start: {calls}\n", schemas=schemas)
+    schemas[RESPONSE] = answer.schema
+    return Constraint("grammar", lark=f"start: @{RESPONSE} | ({calls})\n", schemas=schemas)
 
 
 def tool_of_schema(error: WorkerError) -> None:
