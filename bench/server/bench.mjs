@@ -1,7 +1,9 @@
 // Server benchmark (not a test): `mlxk serve` vs `mlx_lm.server` from the runtime venv, same model, streaming chat
-// requests, greedy, 1 and 4 concurrent clients. Reports aggregate tokens/s (ratio ours/peer), TTFT p50/p95 and
-// errors. Targets (issue #6): throughput >= 0.95x the peer with one client, no worse with four, zero errors.
+// requests, greedy, 1 and 4 concurrent clients. Both servers run with their defaults (mlxk batches up to
+// --parallel 8, mlx_lm.server up to 32), as a user starts them. Reports aggregate tokens/s and TTFT p50 as ratios
+// ours/peer, TTFT p95 and errors. Targets: tokens/s >= 1.0x the peer and TTFT p50 <= 1.0x at 4 clients, zero errors.
 //   scripts/with-node24.sh node bench/server/bench.mjs [--requests 8] [--max-tokens 64] [--model tiny|random|both]
+//     [--clients 1,4] [--rounds 3] [--parallel N (mlxk only; default: the server's own)]
 import {execFileSync, spawn} from 'node:child_process'
 import {mkdtempSync} from 'node:fs'
 import {createServer} from 'node:net'
@@ -13,8 +15,10 @@ import {parseArgs} from 'node:util'
 const root = new URL('../..', import.meta.url).pathname
 const {values} = parseArgs({
   options: {
+    clients: {default: '1,4', type: 'string'},
     'max-tokens': {default: '64', type: 'string'},
     model: {default: 'both', type: 'string'},
+    parallel: {type: 'string'},
     requests: {default: '8', type: 'string'},
     rounds: {default: '3', type: 'string'},
   },
@@ -66,9 +70,10 @@ async function waitReady(url, child) {
   throw new Error('server not ready')
 }
 
-async function startOurs(model, parallel) {
+async function startOurs(model) {
   const port = await freePort()
-  const child = spawn(process.execPath, [join(root, 'bin/run.js'), 'serve', '--port', String(port), '--model', model.id, '--parallel', String(parallel)], {
+  const parallel = values.parallel === undefined ? [] : ['--parallel', values.parallel]
+  const child = spawn(process.execPath, [join(root, 'bin/run.js'), 'serve', '--port', String(port), '--model', model.id, ...parallel], {
     env: {...process.env, HF_HUB_CACHE: hub, MLXK_ALPHA: 'server'},
     stdio: ['ignore', 'ignore', 'ignore'],
   })
@@ -171,7 +176,7 @@ function medianRun(runs) {
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a')
 for (const model of models) {
   console.log(`\n${model.label}: ${requestsPerClient} requests per client, max_tokens ${maxTokens}, median of ${rounds} rounds`)
-  for (const clients of [1, 4]) {
+  for (const clients of values.clients.split(',').map(Number)) {
     // Rounds alternate which server goes first, and medians are reported: a shared machine's load drifts.
     const peerRuns = []
     const ourRuns = []
@@ -179,7 +184,7 @@ for (const model of models) {
       const order = round % 2 === 0 ? ['peer', 'ours'] : ['ours', 'peer']
       for (const who of order) {
         if (who === 'peer') peerRuns.push(await measure(() => startPeer(model), clients))
-        else ourRuns.push(await measure(() => startOurs(model, clients), clients))
+        else ourRuns.push(await measure(() => startOurs(model), clients))
       }
     }
 
@@ -188,7 +193,8 @@ for (const model of models) {
     console.log(
       `  ${clients} client(s): tokens/s ours ${fmt(ours.tokens_per_s)} vs mlx_lm.server ${fmt(peer.tokens_per_s)} ` +
         `(ratio ${(ours.tokens_per_s / peer.tokens_per_s).toFixed(3)}); TTFT p50/p95 ours ${fmt(ours.ttft_p50_ms)}/${fmt(ours.ttft_p95_ms)} ms, ` +
-        `peer ${fmt(peer.ttft_p50_ms)}/${fmt(peer.ttft_p95_ms)} ms; errors ours ${ours.errors}, peer ${peer.errors}`,
+        `peer ${fmt(peer.ttft_p50_ms)}/${fmt(peer.ttft_p95_ms)} ms (p50 ratio ${(ours.ttft_p50_ms / peer.ttft_p50_ms).toFixed(3)}); ` +
+        `errors ours ${ours.errors}, peer ${peer.errors}`,
     )
   }
 }
