@@ -25,31 +25,24 @@ if (['pull', 'clone'].includes(args[0]) && !process.execArgv.some((a) => a.start
   process.execve?.(process.execPath, [process.execPath, ...execArgv, ...process.argv.slice(1)])
 }
 
-// Builtins through getBuiltinModule: an ESM import of node:fs builds its whole namespace, streams included.
+const {compileCacheDir, enableCaches, loadFastPath} = await import('./start-fast.js')
 const {readFileSync} = process.getBuiltinModule('node:fs')
-const {createRequire} = process.getBuiltinModule('node:module')
 const {fileURLToPath} = process.getBuiltinModule('node:url')
 const packageJsonUrl = new URL('../package.json', import.meta.url)
 const pjson = JSON.parse(readFileSync(packageJsonUrl, 'utf8'))
 const root = fileURLToPath(new URL('..', import.meta.url))
-const {enableMlxkCompileCache} = await import('./compile-cache.js')
-enableMlxkCompileCache(pjson.version)
+const cacheDir = compileCacheDir(pjson.version)
+const caches = enableCaches(cacheDir)
 
 // Upstream prints `mlxk <version>` and a JSON envelope for `--version --json`: route it to our `version` command.
 if (args[0] === '--version' || args[0] === '-v') args[0] = 'version'
 
-const fast = loadFastPath()
-if (!(fast && (await fast.runFast(args, pjson, root)))) await runOclif()
-
-/** lib/fast/bundle.cjs, which the build writes; a checkout that only ran tsc has none and starts through oclif. */
-function loadFastPath() {
-  try {
-    return createRequire(import.meta.url)('../lib/fast/bundle.cjs')
-  } catch (error) {
-    if (error.code === 'MODULE_NOT_FOUND' && error.requireStack?.[0] === fileURLToPath(import.meta.url)) return
-    throw error
-  }
-}
+// A checkout that only ran tsc has no bundle and starts everything through oclif.
+const fast = loadFastPath(
+  fileURLToPath(new URL('../lib/fast/bundle.cjs', import.meta.url)),
+  caches ? cacheDir : undefined,
+)
+if (!(fast && (await fast.run(args, pjson, root)))) await runOclif()
 
 async function runOclif() {
   const {registerSdkResolution} = await import('./sdk-resolution.js')

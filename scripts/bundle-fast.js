@@ -6,6 +6,7 @@
 //   flags and errors it touches and nothing else.
 // - Other packages stay on disk, required from @oclif/core's own location when (rarely) needed, so they resolve
 //   exactly as they would for oclif; `debug` is replaced by a silent logger (see src/fast/debug-off.ts).
+// - Builtins are required on first use too.
 // - CommonJS output: `require('node:fs')` is cheaper than ESM's import of a builtin, which builds every export.
 import {build} from 'esbuild'
 import {readFile, rename, stat, writeFile} from 'node:fs/promises'
@@ -16,6 +17,9 @@ const CORE_INDEX = /[/\\]@oclif[/\\]core[/\\]lib[/\\]index\.js$/
 const TOP_LEVEL_REQUIRE =
   /^((?:const|var) \w+|exports\.\w+) = ((?:__importDefault|__importStar)\()?require\(("[^"]+")\)(\)?);$/gm
 const PACKAGE_REQUIRE = /\brequire\((["'])(?!node:|\.|debug\1)([^"']+)\1\)/g
+// esbuild's CommonJS form of our own `import … from 'node:…'`: a builtin outside Node's start-up snapshot (fs/promises
+// brings readline and fs watchers along) is compiled when required, so it too waits for first use.
+const BUILTIN_REQUIRE = /^(\s*(?:var )?\w+) = require\(("node:[^"]+")\);$/gm
 const PLACEHOLDER = '"__MLXK_FAST_INPUTS__"'
 
 // Defined once at the top of the bundle: the lazy module proxy and the require that resolves like @oclif/core.
@@ -89,7 +93,9 @@ export async function bundleFast(root) {
   })
   if (result.warnings.length > 0) throw new Error(`bundle-fast: ${result.warnings.map((w) => w.text).join('; ')}`)
   const inputs = await stamp(root, Object.keys(result.metafile.inputs))
-  const code = result.outputFiles[0].text.replace(PLACEHOLDER, JSON.stringify(inputs))
+  const code = result.outputFiles[0].text
+    .replace(PLACEHOLDER, JSON.stringify(inputs))
+    .replaceAll(BUILTIN_REQUIRE, (_, lhs, spec) => `${lhs} = __lazy(() => require(${spec}));`)
   const temp = `${outfile}.${process.pid}.tmp`
   await writeFile(temp, code)
   await rename(temp, outfile)

@@ -1,11 +1,12 @@
-// Start-up benchmark (not a test): wall time and peak RSS of `mlxk --version` and `mlxk list --json` against
-// `hf version` and `hf cache ls --format json` on the same generated caches (100 and 1,000 models).
-// Targets: --version <= 1.0x hf, listing <= 0.5x hf, peak RSS < 100 MB, list time linear in the model count.
-//   scripts/with-node24.sh npx tsx bench/startup/bench.mts [--runs 15] [--models 100,1000]
-// Needs a built CLI (node scripts/build.js) and `hf` in bench/.venv-hf:
-//   python3 -m venv bench/.venv-hf && bench/.venv-hf/bin/pip install huggingface_hub
+// Start-up benchmark (not a test): mlxk against Python mlx-knife 2.0.1 on the calls scripts make most, on the
+// same generated caches, in one run. Prints median wall and CPU time, the ratios, and peak RSS.
+// Targets (issue 22): --version <= 0.75x mlx-knife; list --json <= 0.75x on an empty cache and <= 0.2x on 100
+// models; health --json <= 0.5x on 1,000 models; peak RSS <= 60 MB for each.
+//   scripts/with-node24.sh npx tsx bench/startup/bench.mts [--runs 15]
+// Needs a built CLI (npm run build) and mlx-knife 2.0.1 in its own venv:
+//   python3 -m venv bench/.venv-mlxk201 && bench/.venv-mlxk201/bin/pip install "mlx[cpu]" mlx-knife==2.0.1
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {cpus, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
@@ -13,11 +14,14 @@ import {parseArgs} from 'node:util'
 import {buildCache, mlxChatModelFiles} from '../../test/helpers/fixture-cache.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
-const {values} = parseArgs({options: {models: {default: '100,1000', type: 'string'}, runs: {default: '15', type: 'string'}}})
+const {values} = parseArgs({options: {runs: {default: '15', type: 'string'}}})
 const runs = Number(values.runs)
-const sizes = values.models.split(',').map(Number)
-const hf = join(ROOT, 'bench', '.venv-hf', 'bin', 'hf')
-if (!existsSync(hf)) throw new Error(`${hf} is missing: python3 -m venv bench/.venv-hf && bench/.venv-hf/bin/pip install huggingface_hub`)
+const PEER = join(ROOT, 'bench', '.venv-mlxk201', 'bin', 'mlxk')
+if (!existsSync(PEER)) {
+  throw new Error(
+    `${PEER} is missing: python3 -m venv bench/.venv-mlxk201 && bench/.venv-mlxk201/bin/pip install "mlx[cpu]" mlx-knife==2.0.1`,
+  )
+}
 
 const work = mkdtempSync(join(tmpdir(), 'mlxk-bench-startup-'))
 process.on('exit', () => rmSync(work, {force: true, recursive: true}))
@@ -31,102 +35,104 @@ const baseEnv = {
   XDG_DATA_HOME: join(work, 'xdg-data'),
 }
 
-// GNU time reports peak RSS in KiB (-f %M); BSD time on macOS in bytes (-l). Without either, RSS is not measured.
-const gnuTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true'], {encoding: 'utf8'}).status === 0
-const bsdTime = !gnuTime && spawnSync('/usr/bin/time', ['-l', 'true'], {encoding: 'utf8'}).status === 0
-
 interface Sample {
+  cpuMs: number
   ms: number
   rssMb: number
 }
 
+// A small Python harness times one child: wall clock around it, and the kernel's rusage of that child for CPU
+// (microseconds, where time(1) prints hundredths) and peak RSS.
+const HARNESS = `
+import resource, subprocess, sys, time
+t = time.perf_counter()
+p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+wall = time.perf_counter() - t
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+sys.stdout.buffer.write(p.stdout)
+sys.stderr.buffer.write(p.stderr)
+sys.stderr.write("\\nBENCH %d %f %f %d\\n" % (p.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss))
+`
+
 function once(cmd: string[], env: Record<string, string>): Sample & {stdout: string} {
-  const wrapped = gnuTime ? ['/usr/bin/time', '-f', '%M', ...cmd] : bsdTime ? ['/usr/bin/time', '-l', ...cmd] : cmd
-  const start = performance.now()
-  const r = spawnSync(wrapped[0]!, wrapped.slice(1), {encoding: 'utf8', env, maxBuffer: 256 << 20})
-  const ms = performance.now() - start
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}: ${r.stderr}`)
-  let rssMb = Number.NaN
-  if (gnuTime) rssMb = Number(r.stderr.trim().split('\n').at(-1)) / 1024
-  if (bsdTime) rssMb = Number(/(\d+)\s+maximum resident set size/.exec(r.stderr)?.[1]) / 1024 / 1024
-  return {ms, rssMb, stdout: r.stdout}
+  const r = spawnSync('python3', ['-c', HARNESS, ...cmd], {encoding: 'utf8', env, maxBuffer: 256 << 20})
+  const m = /BENCH (-?\d+) ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(r.stderr)
+  if (!m || m[1] !== '0') throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`)
+  // ru_maxrss is KiB on Linux, bytes on macOS.
+  const rssMb = Number(m[4]) / (process.platform === 'darwin' ? 1 << 20 : 1024)
+  return {cpuMs: Number(m[3]) * 1000, ms: Number(m[2]) * 1000, rssMb, stdout: r.stdout}
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /**
- * mlxk and hf alternate run by run, after two warm-up runs each (disk cache, Python byte code), so a busy
- * machine slows both alike and the ratio stays meaningful even when the absolute times drift.
+ * mlxk and mlx-knife alternate run by run, after two warm-up runs each (disk cache, byte code, Node's compile
+ * cache), so a busy machine slows both alike and the ratio stays meaningful even when absolute times drift.
  */
-function measurePair(
-  a: {check?: (stdout: string) => void; cmd: string[]},
-  b: {check?: (stdout: string) => void; cmd: string[]},
-  env: Record<string, string>,
-): [Sample, Sample] {
-  for (let i = 0; i < 2; i++) for (const {check, cmd} of [a, b]) check?.(once(cmd, env).stdout)
+function measurePair(args: string[], env: Record<string, string>, check: (stdout: string) => void): [Sample, Sample] {
+  const cmds = [[join(ROOT, 'bin', 'run.js'), ...args], [PEER, ...args]]
+  for (let i = 0; i < 2; i++) for (const cmd of cmds) check(once(cmd, env).stdout)
   const samples: [Sample[], Sample[]] = [[], []]
-  for (let i = 0; i < runs; i++) {
-    samples[0].push(once(a.cmd, env))
-    samples[1].push(once(b.cmd, env))
-  }
-
-  const summary = (xs: Sample[]) => ({ms: median(xs.map((s) => s.ms)), rssMb: Math.max(...xs.map((s) => s.rssMb))})
+  for (let i = 0; i < runs; i++) for (const [k, cmd] of cmds.entries()) samples[k as 0 | 1].push(once(cmd, env))
+  const summary = (xs: Sample[]) => ({
+    cpuMs: median(xs.map((s) => s.cpuMs)),
+    ms: median(xs.map((s) => s.ms)),
+    rssMb: Math.max(...xs.map((s) => s.rssMb)),
+  })
   return [summary(samples[0]), summary(samples[1])]
 }
 
-const mlxk = (...args: string[]) => [process.execPath, join(ROOT, 'bin', 'run.js'), ...args]
-const expectCount = (n: number, read: (json: unknown) => number) => (stdout: string) => {
-  const got = read(JSON.parse(stdout))
+/** HF_HOME with `hub/` holding n models: mlx-knife reads HF_HOME, mlxk does as huggingface_hub does. */
+async function home(n: number): Promise<Record<string, string>> {
+  const dir = join(work, `hf-home-${n}`)
+  mkdirSync(join(dir, 'hub'), {recursive: true})
+  const models = Array.from({length: n}, (_, i) => ({
+    repoId: `bench-org/model-${String(i).padStart(5, '0')}`,
+    revisions: [{files: mlxChatModelFiles()}],
+  }))
+  await buildCache(join(dir, 'hub'), models)
+  return {...baseEnv, HF_HOME: dir}
+}
+
+const count = (n: number, read: (data: Record<string, never>) => number) => (stdout: string) => {
+  const got = read(JSON.parse(stdout).data)
   if (got !== n) throw new Error(`expected ${n} models, got ${got}`)
 }
 
+const CASES = [
+  {args: ['--version'], check: () => {}, models: 0, name: '--version', target: 0.75},
+  {args: ['list', '--json'], check: count(0, (d) => d.count), models: 0, name: 'list --json, empty cache', target: 0.75},
+  {args: ['list', '--json'], check: count(100, (d) => d.count), models: 100, name: 'list --json, 100 models', target: 0.2},
+  {
+    args: ['health', '--json'],
+    check: count(1000, (d) => (d as {summary: {total: number}}).summary.total),
+    models: 1000,
+    name: 'health --json, 1,000 models',
+    target: 0.5,
+  },
+]
+
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {version: string}
-const hfVersion = /version:\s*(\S+)/.exec(spawnSync(hf, ['version'], {encoding: 'utf8', env: baseEnv}).stdout)?.[1]
+const peerVersion = spawnSync(PEER, ['--version'], {encoding: 'utf8', env: baseEnv}).stdout.trim()
 console.log(
-  `mlxk ${pkg.version} on Node ${process.versions.node}; hf ${hfVersion}; ${cpus().length} CPUs; ${runs} runs each (alternating), median wall time, max peak RSS`,
+  `mlxk ${pkg.version} on Node ${process.versions.node} vs ${peerVersion}; ${cpus().length} CPUs; ${runs} runs each ` +
+    '(alternating): median wall and CPU time, max peak RSS',
 )
-const rows: [string, Sample][] = []
-const [mlxkVersion, hfVersionSample] = measurePair({cmd: mlxk('--version')}, {cmd: [hf, 'version']}, baseEnv)
-const version = {hf: hfVersionSample, mlxk: mlxkVersion}
-rows.push(['mlxk --version', version.mlxk], ['hf version', version.hf])
-
-const lists: Record<number, {hf: Sample; mlxk: Sample}> = {}
-for (const n of sizes) {
-  const hub = await buildCache(
-    join(work, `hub-${n}`),
-    Array.from({length: n}, (_, i) => ({repoId: `bench-org/model-${String(i).padStart(5, '0')}`, revisions: [{files: mlxChatModelFiles()}]})),
-  )
-  const env = {...baseEnv, HF_HUB_CACHE: hub}
-  const [mlxkList, hfList] = measurePair(
-    {check: expectCount(n, (j) => (j as {data: {count: number}}).data.count), cmd: mlxk('list', '--json')},
-    {check: expectCount(n, (j) => (j as unknown[]).length), cmd: [hf, 'cache', 'ls', '--format', 'json']},
-    env,
-  )
-  lists[n] = {hf: hfList, mlxk: mlxkList}
-  rows.push([`mlxk list --json (${n} models)`, lists[n].mlxk], [`hf cache ls --format json (${n})`, lists[n].hf])
-}
-
-const fmt = (s: Sample) => `${s.ms.toFixed(1).padStart(8)} ms  ${Number.isNaN(s.rssMb) ? '    n/a' : s.rssMb.toFixed(1).padStart(6) + ' MB'}`
-for (const [name, sample] of rows) console.log(`${name.padEnd(38)} ${fmt(sample)}`)
-console.log('')
+const homes = new Map<number, Record<string, string>>()
+const fmt = (s: Sample) =>
+  `${s.ms.toFixed(1).padStart(7)} ms ${s.cpuMs.toFixed(1).padStart(7)} ms cpu ${s.rssMb.toFixed(1).padStart(6)} MB`
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED')
-const vRatio = version.mlxk.ms / version.hf.ms
-console.log(`--version ratio mlxk/hf: ${vRatio.toFixed(2)}x (target <= 1.0: ${verdict(vRatio <= 1)})`)
-for (const n of sizes) {
-  const ratio = lists[n]!.mlxk.ms / lists[n]!.hf.ms
-  console.log(`list ratio mlxk/hf at ${n} models: ${ratio.toFixed(2)}x (target <= 0.5: ${verdict(ratio <= 0.5)})`)
-}
-
-const peak = Math.max(...rows.filter(([name]) => name.startsWith('mlxk')).map(([, s]) => s.rssMb))
-console.log(`mlxk peak RSS: ${peak.toFixed(1)} MB (target < 100: ${verdict(peak < 100)})`)
-if (sizes.length >= 2) {
-  // Linear means the part of the listing that depends on the cache grows with the model count, no faster. The
-  // fixed start-up cost (the --version time) is taken out first, or it would hide a quadratic term.
-  const [small, large] = [Math.min(...sizes), Math.max(...sizes)]
-  const perModel = (n: number) => (lists[n]!.mlxk.ms - version.mlxk.ms) / n
-  const growth = perModel(large) / perModel(small)
+let peak = 0
+for (const c of CASES) {
+  if (!homes.has(c.models)) homes.set(c.models, await home(c.models))
+  const [mlxk, peer] = measurePair(c.args, homes.get(c.models)!, c.check)
+  peak = Math.max(peak, mlxk.rssMb)
+  const ratio = mlxk.ms / peer.ms
+  console.log(`${c.name.padEnd(28)} mlxk ${fmt(mlxk)} | mlx-knife ${fmt(peer)}`)
   console.log(
-    `list cost per model: ${perModel(small).toFixed(3)} ms at ${small}, ${perModel(large).toFixed(3)} ms at ${large} ` +
-      `(ratio ${growth.toFixed(2)}; linear if <= 1.5: ${verdict(growth <= 1.5)})`,
+    `${''.padEnd(28)} ratio ${ratio.toFixed(2)}x wall, ${(mlxk.cpuMs / peer.cpuMs).toFixed(2)}x cpu ` +
+      `(target <= ${c.target}: ${verdict(ratio <= c.target)}); RSS ${verdict(mlxk.rssMb <= 60)}`,
   )
 }
+
+console.log(`mlxk peak RSS: ${peak.toFixed(1)} MB (target <= 60: ${verdict(peak <= 60)})`)

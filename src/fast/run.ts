@@ -10,17 +10,18 @@ const inputs = typeof MLXK_FAST_INPUTS === 'undefined' ? [] : MLXK_FAST_INPUTS
 
 /**
  * The entry of lib/fast/bundle.cjs. Runs argv the way oclif's run() would (init hook, prerun, the command, postrun,
- * finally, flush) when it is a fast command and nothing calls for oclif; returns false, having done nothing,
- * otherwise. The command classes are the same ones oclif runs; only the discovery and the config are smaller.
+ * finally, flush) when it is a fast command and nothing calls for oclif, and returns the command's id; returns
+ * undefined, having done nothing, otherwise. The command classes are the same ones oclif runs; only the discovery
+ * and the config are smaller.
  */
-export async function runFast(argv: string[], pjson: RootPjson, root: string): Promise<boolean> {
+export async function runFast(argv: string[], pjson: RootPjson, root: string): Promise<string | undefined> {
   const route = fastRoute(argv, pjson.oclif.additionalHelpFlags)
-  if (!route) return false
+  if (!route) return undefined
   const config = new FastConfig(pjson, root)
-  if (environmentNeedsOclif(process.env, (key) => config.scopedEnvVar(key))) return false
-  if (hasUserPlugins(config.userPluginsFile) || bundleIsStale(root, inputs)) return false
+  if (environmentNeedsOclif(process.env, (key) => config.scopedEnvVar(key))) return undefined
+  if (hasUserPlugins(config.userPluginsFile) || bundleIsStale(root, inputs)) return undefined
   const {default: command} = await FAST_COMMANDS[route.id]!()
-  if (continuesId(command, route.argv)) return false
+  if (continuesId(command, route.argv)) return undefined
 
   try {
     await runCommand(config, route.id, route.argv, command)
@@ -29,7 +30,7 @@ export async function runFast(argv: string[], pjson: RootPjson, root: string): P
     await handle(error as Error)
   }
 
-  return true
+  return route.id
 }
 
 /** oclif's main.run() and Config.runCommand(), for one root command. */

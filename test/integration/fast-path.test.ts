@@ -111,6 +111,12 @@ describe('the fast path answers exactly as oclif does', function () {
     expectSame(fast, oclif)
   })
 
+  it('answers the same with no usable cache dir (read-only, missing or in the way)', () => {
+    const [fast, oclif] = both(['list', '--json'], {MLXK_CACHE_DIR: '/dev/null/mlxk'})
+    expect(ranOclif(fast)).to.equal(false)
+    expectSame(fast, oclif)
+  })
+
   it('rm --force deletes the same model and answers the same', async () => {
     const results: TracedRun[] = []
     for (const fastPath of ['1', '0']) {
