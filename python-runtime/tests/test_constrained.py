@@ -301,8 +301,8 @@ def test_plain_text_think_markers_make_a_grammar_too(w: Worker) -> None:
     tok = loaded.tokenizer
     # "</think>" spelled in plain pieces, as a model without the marker token writes it.
     pieces = [*tok.encode("hm <", add_special_tokens=False), *tok.encode("/think>", add_special_tokens=False)]
-    full = constrained.grammar_of(constrained.Constraint("json_object", schema={"type": "object"}), prefix)
-    matcher = grammars.matcher(constrained.Constraint("json_object", schema={"type": "object"}), full)
+    constraint = constrained.Constraint("json_object", schema={"type": "object"})
+    matcher = grammars.matcher(constraint, constrained.grammar_of(constraint, prefix))
     answer = tok.encode("{}", add_special_tokens=False)
     assert matcher.try_consume_tokens(pieces + answer) == len(pieces) + len(answer)
     assert matcher.is_stopped()
