@@ -320,7 +320,7 @@ describe('mlxk server: OpenAI API over the real runtime', function () {
       await expectError(
         await chat({messages, tools: [{function: {name: 'f'}, type: 'function'}]}),
         400,
-        'unsupported_parameter',
+        'tools_not_supported',
         'tools',
       )
       await expectError(

@@ -1,6 +1,7 @@
 import type {SnapshotFile} from '../cache/types.js'
 import {type FrontMatter, parseFrontMatter} from './frontmatter.js'
 import {isRecord, readHead, SnapshotReader} from './snapshot-reader.js'
+import {takesTools, toolParserOf} from './tool-parser.js'
 import type {Framework, Inspection, ModelKind, Quantization} from './types.js'
 
 /** Which signal decided the framework, so `show` can explain a label a user disagrees with. */
@@ -81,7 +82,7 @@ export function inspectSnapshot(input: InspectInput): SnapshotInspection {
 
   return {
     architecture: architecturesOf(config)[0] ?? null,
-    capabilities: capabilitiesOf(modelType, template?.text ?? null),
+    capabilities: capabilitiesOf(modelType, template?.text ?? null, tokenizerConfig, config),
     chatTemplateSource: template?.source ?? null,
     config,
     configModelType:
@@ -215,11 +216,18 @@ function isEncoderOnly(config: null | Record<string, unknown>): boolean {
   return architectures.length > 0 && architectures.every((a) => bare(a))
 }
 
-function capabilitiesOf(kind: ModelKind, template: null | string): string[] {
+function capabilitiesOf(
+  kind: ModelKind,
+  template: null | string,
+  tokenizerConfig: null | Record<string, unknown>,
+  config: null | Record<string, unknown>,
+): string[] {
   if (kind === 'embedding') return ['embeddings']
   const capabilities = ['text-generation']
   if (kind === 'chat') capabilities.push('chat')
   if (template?.includes('<think>')) capabilities.push('reasoning')
+  const modelType = typeof config?.model_type === 'string' ? config.model_type : null
+  if (takesTools(toolParserOf({modelType, template, tokenizerConfig}), template)) capabilities.push('tools')
   return capabilities
 }
 

@@ -259,7 +259,8 @@ export class RuntimeClient {
           }
 
           case 'start':
-          case 'token': {
+          case 'token':
+          case 'tool_call': {
             queue.push(event)
             return false
           }

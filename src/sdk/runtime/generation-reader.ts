@@ -1,8 +1,15 @@
-import type {DoneEvent, GenerateEvent, StartEvent, TokenChannel, TokenLogprob} from './protocol.js'
+import type {DoneEvent, GenerateEvent, StartEvent, TokenChannel, TokenLogprob, ToolCall} from './protocol.js'
+
+/** A call the model made, in the order of the generation's calls (`index` 0, 1, …). */
+export interface ToolCallPiece {
+  call: ToolCall
+  index: number
+}
 
 /**
- * One token event as its readers need it. Tool-call deltas (issue 20) will join this type, so that every
- * consumer (run, chat, the server's stream and non-stream answers) learns of them in one place.
+ * One token or tool-call event as its readers need it, so that every consumer (run, chat, the server's stream and
+ * non-stream answers) learns of tool calls in one place: a call is a piece with `toolCall`, empty `text` and the
+ * call's generated text as `raw`; its text is never part of any piece's `text`.
  */
 export interface GenerationPiece {
   channel: TokenChannel
@@ -14,7 +21,11 @@ export interface GenerationPiece {
    */
   raw: string
   text: string
+  toolCall?: ToolCallPiece
 }
+
+/** OpenAI's finish reasons: a turn that ended by itself after calls ends with `tool_calls`. */
+export type AnswerFinishReason = 'length' | 'stop' | 'tool_calls'
 
 /**
  * The one reader of a `generate` stream: it waits for `start` (so that errors before it, such as a prompt too
@@ -67,6 +78,14 @@ export class GenerationReader implements AsyncIterable<GenerationPiece> {
         }
 
         if (event.event === 'start') throw new Error('runtime protocol violation: a second start')
+        if (event.event === 'tool_call') {
+          yield {
+            ...this.#piece('content', '', event.logprobs, event.text),
+            toolCall: {call: event.call, index: event.index},
+          }
+          continue
+        }
+
         yield this.#piece(event.channel, event.text, event.logprobs)
       }
     } finally {
@@ -79,10 +98,10 @@ export class GenerationReader implements AsyncIterable<GenerationPiece> {
     await this.#events.return?.(undefined)
   }
 
-  #piece(channel: TokenChannel, text: string, logprobs: TokenLogprob[] | undefined): GenerationPiece {
+  #piece(channel: TokenChannel, text: string, logprobs: TokenLogprob[] | undefined, raw = text): GenerationPiece {
     const marker = channel === this.#channel ? '' : channel === 'reasoning' ? '<think>' : '</think>'
     this.#channel = channel
-    const piece: GenerationPiece = {channel, raw: marker + text, text}
+    const piece: GenerationPiece = {channel, raw: marker + raw, text}
     if (logprobs) piece.logprobs = logprobs
     return piece
   }
@@ -100,6 +119,8 @@ export class GenerationText {
   readonly contentLogprobs: TokenLogprob[] = []
   raw = ''
   reasoning: null | string
+  /** The calls, in order. */
+  readonly toolCalls: ToolCall[] = []
 
   constructor(keepReasoning = true) {
     this.reasoning = keepReasoning ? '' : null
@@ -107,6 +128,7 @@ export class GenerationText {
 
   add(piece: GenerationPiece): void {
     this.raw += piece.raw
+    if (piece.toolCall) this.toolCalls.push(piece.toolCall.call)
     const toReasoning = piece.channel === 'reasoning' && this.reasoning !== null
     if (toReasoning) this.reasoning += piece.text
     else this.content += piece.text
@@ -117,6 +139,14 @@ export class GenerationText {
   }
 }
 
+/**
+ * A finished generation's reason as OpenAI names it: a turn the model ended after calling tools is `tool_calls`;
+ * one cut by the budget stays `length`.
+ */
+export function answerFinishReason(reason: 'length' | 'stop', toolCalls: number): AnswerFinishReason {
+  return reason === 'stop' && toolCalls > 0 ? 'tool_calls' : reason
+}
+
 export interface CollectedGeneration {
   content: string
   done: DoneEvent
@@ -124,6 +154,7 @@ export interface CollectedGeneration {
   raw: string
   reasoning: string
   start: StartEvent
+  toolCalls: ToolCall[]
 }
 
 /** Drains a `generate` stream into its text, for callers that do not stream. */
@@ -131,5 +162,12 @@ export async function collectGeneration(stream: AsyncIterable<GenerateEvent>): P
   const reader = await GenerationReader.open(stream)
   const text = new GenerationText()
   for await (const piece of reader) text.add(piece)
-  return {content: text.content, done: reader.done, raw: text.raw, reasoning: text.reasoning ?? '', start: reader.start}
+  return {
+    content: text.content,
+    done: reader.done,
+    raw: text.raw,
+    reasoning: text.reasoning ?? '',
+    start: reader.start,
+    toolCalls: text.toolCalls,
+  }
 }

@@ -4,11 +4,14 @@
 export {type GroupFlagValues, groupFlags, groupOptionsFrom} from '../group-flags.js'
 export * from './distributed/index.js'
 export {
+  type AnswerFinishReason,
+  answerFinishReason,
   collectGeneration,
   type CollectedGeneration,
   type GenerationPiece,
   GenerationReader,
   GenerationText,
+  type ToolCallPiece,
 } from './generation-reader.js'
 export {type GenerateOptions, type LoadParams, RuntimeClient, type RuntimeStartOptions} from './client.js'
 export {decodeEmbeddings, dimensionsProblem, vectorToBase64} from './embeddings.js'

@@ -14,7 +14,37 @@ export interface TextPart {
 
 export interface ChatMessage {
   content: string | TextPart[]
+  /** A tool result's function name (optional, as OpenAI's legacy `function` role had it). */
+  name?: string
   role: string
+  /** A tool result (`role: "tool"`): the call it answers. */
+  tool_call_id?: string
+  /** An assistant turn's calls, arguments as the JSON string OpenAI sends (§3.7). */
+  tool_calls?: ToolCall[]
+}
+
+/** One call, in OpenAI's shape: `arguments` is a JSON object as a string. */
+export interface ToolCall {
+  function: {arguments: string; name: string}
+  id: string
+  type: 'function'
+}
+
+/** An OpenAI function tool; `parameters` is a JSON Schema object (absent: no parameters). */
+export interface ToolDefinition {
+  function: {description?: string; name: string; parameters?: Record<string, unknown>; strict?: boolean | null}
+  type: 'function'
+}
+
+export type ToolChoice = 'auto' | 'none' | 'required' | {function: {name: string}; type: 'function'}
+
+/** Tool calling (§3.7); only with `messages`. */
+export interface ToolParams {
+  /** false: at most one call. Default true. */
+  parallel_tool_calls?: boolean
+  /** Default `auto`; `required` and a named tool are enforced by a grammar. */
+  tool_choice?: ToolChoice
+  tools?: ToolDefinition[]
 }
 
 /**
@@ -56,7 +86,7 @@ export interface SamplingParams {
 /** Exactly one of `messages` and `prompt`. */
 export type GenerateInput = {messages: ChatMessage[]; prompt?: never} | {messages?: never; prompt: string}
 
-export type GenerateParams = GenerateInput & SamplingParams & {model_id: string}
+export type GenerateParams = GenerateInput & SamplingParams & ToolParams & {model_id: string}
 
 export interface InfoRequest {
   id: string
@@ -189,11 +219,24 @@ export interface LoadedEvent {
   sharding?: ShardingInfo
   /** Absent from workers older than embeddings: then `generation`. */
   kind?: ModelRuntimeKind
+  /** How the model writes tool calls; null when it cannot take tools (absent from older workers). */
+  tool_calling?: null | ToolCallingInfo
   /** Only for `kind: "embedding"`: how the model embeds. */
   embedding?: EmbeddingInfo
 }
 
 export type ModelRuntimeKind = 'embedding' | 'generation'
+
+/** The tool-call format mlx-lm selected for a model (§3.7). */
+export interface ToolCallingInfo {
+  /** Empty: a call runs to the end of the output. */
+  end: string
+  /** Whether `tool_choice` `required` and a named tool can be enforced for this format. */
+  forced: boolean
+  /** mlx-lm's parser module, e.g. `json_tools`, `mistral`, `qwen3_coder`. */
+  parser: string
+  start: string
+}
 
 export interface EmbeddingInfo {
   /** Length of a full vector. */
@@ -270,9 +313,23 @@ export interface TokenEvent {
   text: string
 }
 
+/** A tool call, once its text has closed and parsed; its text never reaches a `token` event. */
+export interface ToolCallEvent {
+  call: ToolCall
+  event: 'tool_call'
+  id: string
+  /** 0, 1, … in the order of the calls of the generation. */
+  index: number
+  /** With `logprobs: true`: entries of tokens sampled since the last event that carried some (§2.4). */
+  logprobs?: TokenLogprob[]
+  /** The call's text as generated, markers included (empty for the second and later calls of one text). */
+  text: string
+}
+
 export type FinishReason = 'cancelled' | 'length' | 'stop'
 
-export type StopCause = {string: string; type: 'string'} | {token_id: number; type: 'eos'}
+/** `tool_call`: `parallel_tool_calls: false` and the one call was made. */
+export type StopCause = {string: string; type: 'string'} | {token_id: number; type: 'eos'} | {type: 'tool_call'}
 
 export interface Usage {
   /** Prompt tokens whose KV came from the prompt cache instead of being prefilled (§3.6). */
@@ -335,9 +392,10 @@ export type WorkerError =
   | (ErrorBase & {model_type: string; type: 'unsupported_model_type'})
   | (ErrorBase & {model_kind: ModelRuntimeKind; type: 'wrong_model_kind'})
   | (ErrorBase & {model_type: string; sharding: string; type: 'unshardable_model'; world_size: number})
-  | (ErrorBase & {keyword: null | string; schema_name?: string; type: 'unsupported_schema'})
-  | (ErrorBase & {schema_name?: string; type: 'invalid_schema'})
-  | (ErrorBase & {type: 'bad_request' | 'generation_failed' | 'internal' | 'invalid_grammar'})
+  | (ErrorBase & {keyword: null | string; schema_name?: string; tool_index?: number; type: 'unsupported_schema'})
+  | (ErrorBase & {schema_name?: string; tool_index?: number; type: 'invalid_schema'})
+  | (ErrorBase & {parser: string; type: 'tool_choice_not_supported'})
+  | (ErrorBase & {type: 'bad_request' | 'generation_failed' | 'internal' | 'invalid_grammar' | 'tools_not_supported'})
 
 export type WorkerErrorType = WorkerError['type']
 
@@ -348,8 +406,8 @@ export interface ErrorEvent {
   id: null | string
 }
 
-/** What a `generate` stream yields: `start`, then `token`s, then one `done`. */
-export type GenerateEvent = DoneEvent | StartEvent | TokenEvent
+/** What a `generate` stream yields: `start`, then `token`s and `tool_call`s, then one `done`. */
+export type GenerateEvent = DoneEvent | StartEvent | TokenEvent | ToolCallEvent
 
 export type RuntimeEvent =
   | ByeEvent
@@ -363,6 +421,7 @@ export type RuntimeEvent =
   | PongEvent
   | StartEvent
   | TokenEvent
+  | ToolCallEvent
   | UnloadedEvent
 
 /** The terminal result event of each op that is not `generate`. */

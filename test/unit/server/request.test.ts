@@ -50,11 +50,20 @@ describe('server: request validation, options and metrics', () => {
       errorOf(() => s.request.rejectUnsupportedChat(chat(extra) as never))
     expect(reject({n: 2})).to.include({code: 'unsupported_parameter', param: 'n'})
     expect(reject({tool_choice: {function: {name: 'f'}, type: 'function'}})).to.include({param: 'tool_choice'})
-    expect(reject({messages: [{content: 'r', role: 'tool'}]})).to.include({param: 'messages[0]'})
+    expect(reject({messages: [{content: 'r', role: 'function'}]})).to.include({param: 'messages[0].role'})
+    expect(reject({tools: [{type: 'web_search'}]})).to.include({param: 'tools[0].type'})
     expect(reject({top_logprobs: 2})).to.include({code: 'invalid_value', param: 'top_logprobs'})
     for (const ok of [
       {n: 1},
       {tools: []},
+      {tool_choice: 'none', tools: []},
+      {tool_choice: 'required', tools: [{function: {name: 'f'}, type: 'function'}]},
+      {
+        messages: [
+          {content: null, role: 'assistant', tool_calls: []},
+          {content: 'r', role: 'tool', tool_call_id: 'c'},
+        ],
+      },
       {logprobs: false},
       {logprobs: true, top_logprobs: 2},
       {response_format: {type: 'text'}},

@@ -59,6 +59,18 @@ export function toApiError(error: unknown, context: {model?: string; inputParam?
     return new ApiError(400, error.message, {code: 'invalid_value', param: schemaParam(error.details)})
   }
 
+  // Tools are never dropped silently: a template that cannot render them refuses them.
+  if (type === 'tools_not_supported') {
+    return new ApiError(400, `Model '${context.model ?? ''}' does not support tool calling: ${error.message}`, {
+      code: type,
+      param: 'tools',
+    })
+  }
+
+  if (type === 'tool_choice_not_supported') {
+    return new ApiError(400, error.message, {code: 'unsupported_parameter', param: 'tool_choice'})
+  }
+
   if (RUNTIME_GONE.has(type)) {
     // The worker's stderr tail is for the operator's log, not for API clients.
     return unavailable(`The model runtime is unavailable (${type}); retry the request`, type, 1)
@@ -75,10 +87,10 @@ function contextMessage(details: Record<string, unknown>): string {
   return `This model's maximum context length is ${context} tokens, but the prompt has ${prompt} tokens`
 }
 
-/** Which request field a schema error is about: the runtime names the schema it compiled. */
+/** Which request field a schema error is about: a forced call's tool (by index), else the response format. */
 function schemaParam(details: Record<string, unknown>): string {
-  const name = details.schema_name
-  return typeof name === 'string' && name.startsWith('tools[') ? name : 'response_format'
+  const tool = details.tool_index
+  return typeof tool === 'number' ? `tools[${tool}].function.parameters` : 'response_format'
 }
 
 function firstLine(text: string): string {

@@ -7,6 +7,8 @@ import {describeModel, describeWorkspace, listModels, resolveSpec, supportedMode
 
 /** A model the server may load: what `/v1/models` lists and what a request's `model` resolves to. */
 export interface ServableModel {
+  /** What the model can do, as `mlxk list` says (`chat`, `reasoning`, `tools`, …). */
+  capabilities?: string[] | undefined
   context_length: null | number
   /** Seconds since the epoch (snapshot mtime), as OpenAI's `created`. */
   created: number
@@ -51,6 +53,7 @@ export class ModelCatalog implements ModelSource {
     const fromCache: ServableModel[] = cached
       .filter((m) => m.health === 'healthy' && m.runtime_compatible)
       .map((m) => ({
+        capabilities: m.capabilities,
         context_length: m.context_length,
         created: Math.floor(Date.parse(m.last_modified) / 1000),
         id: m.name,
@@ -99,6 +102,7 @@ export class ModelCatalog implements ModelSource {
     }
 
     return {
+      capabilities: object.capabilities,
       context_length: object.context_length,
       created: Math.floor(snapshot.mtimeMs / 1000),
       id: resolved.revision ? `${object.name}@${resolved.revision}` : object.name,
@@ -142,6 +146,7 @@ export class ModelCatalog implements ModelSource {
     }
 
     return {
+      capabilities: target.inspection.capabilities,
       context_length: target.inspection.contextLength,
       created: Math.floor(statSync(target.path).mtimeMs / 1000),
       id: spec,

@@ -8,6 +8,7 @@ import {
   presentChatLogprobs,
   presentChatUsageChunk,
   presentTextCompletion,
+  presentToolCallDeltas,
   presentTextLogprobs,
   presentTextUsageChunk,
   type ResponseMeta,
@@ -34,14 +35,19 @@ export interface Flavor<B extends SamplingFields> {
   /** The request field a too-long prompt is blamed on. */
   inputParam: string
   kind: RequestKind
+  /** Whether the request offered tools (only chat can). */
+  offersTools(body: B): boolean
   params(body: B, modelId: string, contextLength: number, defaults: SamplingDefaults): GenerateParams
   prefix: string
   reject(body: B): void
   /** Chunks sent before the first token (chat: the role). */
   streamHead(meta: ResponseMeta, body: B): object[]
   streamFinal(meta: ResponseMeta, finish: OpenAiFinishReason): object
-  /** The chunk for one token event; reasoning text only exists in chat. `offset`: raw text sent before it. */
-  streamToken(meta: ResponseMeta, body: B, piece: GenerationPiece, offset: number): object
+  /**
+   * The chunks for one piece: a token's text (reasoning only exists in chat), or a tool call's deltas (only in
+   * chat). `offset`: raw text sent before it.
+   */
+  streamPiece(meta: ResponseMeta, body: B, piece: GenerationPiece, offset: number): object[]
   usageChunk(meta: ResponseMeta, usage: OpenAiUsage): object
 }
 
@@ -57,15 +63,18 @@ export const chatFlavor: Flavor<ChatRequest> = {
     ),
   inputParam: 'messages',
   kind: 'chat',
+  offersTools: (body) => (body.tools?.length ?? 0) > 0,
   params: chatParams,
   prefix: 'chatcmpl-',
   reject: rejectUnsupportedChat,
   streamHead: (meta) => [presentChatChunk(meta, {content: '', role: 'assistant'})],
   streamFinal: (meta, finish) => presentChatChunk(meta, {}, finish),
-  streamToken(meta, body, piece) {
-    if (piece.channel === 'reasoning') return presentChatChunk(meta, {reasoning_content: piece.text})
+  streamPiece(meta, body, piece) {
+    if (piece.toolCall)
+      return presentToolCallDeltas(piece.toolCall).map((d) => presentChatChunk(meta, {tool_calls: [d]}))
+    if (piece.channel === 'reasoning') return [presentChatChunk(meta, {reasoning_content: piece.text})]
     const logprobs = body.logprobs === true ? presentChatLogprobs(piece.logprobs ?? []) : null
-    return presentChatChunk(meta, {content: piece.text}, null, logprobs)
+    return [presentChatChunk(meta, {content: piece.text}, null, logprobs)]
   },
   usageChunk: presentChatUsageChunk,
 }
@@ -78,16 +87,17 @@ export const completionFlavor: Flavor<CompletionRequest> = {
   },
   inputParam: 'prompt',
   kind: 'completion',
+  offersTools: () => false,
   params: completionParams,
   prefix: 'cmpl-',
   reject: rejectUnsupportedCompletion,
   streamHead: (meta, body) => (body.echo ? [presentTextCompletion(meta, promptText(body), null)] : []),
   streamFinal: (meta, finish) => presentTextCompletion(meta, '', finish),
   // OpenAI's text API has no reasoning field: a thinking model's output stays verbatim, markers included.
-  streamToken(meta, body, piece, offset) {
+  streamPiece(meta, body, piece, offset) {
     const start = offset + (body.echo ? promptText(body).length : 0)
     const logprobs = wantsTextLogprobs(body) ? presentTextLogprobs(piece.logprobs ?? [], start) : null
-    return presentTextCompletion(meta, piece.raw, null, undefined, logprobs)
+    return [presentTextCompletion(meta, piece.raw, null, undefined, logprobs)]
   },
   usageChunk: presentTextUsageChunk,
 }

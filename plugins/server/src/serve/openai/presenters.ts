@@ -1,11 +1,11 @@
-import type {TokenLogprob, Usage} from 'mlxk/sdk/runtime'
+import type {ToolCall, ToolCallPiece, TokenLogprob, Usage} from 'mlxk/sdk/runtime'
 
 import type {ApiError} from '../api-error.js'
 import type {ServableModel} from '../models/catalog.js'
 
 /** The only place response shapes are built: OpenAI's, plus `context_length` on models (as upstream). */
 
-export type OpenAiFinishReason = 'length' | 'stop'
+export type OpenAiFinishReason = 'length' | 'stop' | 'tool_calls'
 
 export interface OpenAiUsage {
   completion_tokens: number
@@ -20,6 +20,8 @@ export interface ErrorResponse {
 }
 
 export interface ModelResponse {
+  /** mlxk's addition, as `mlxk list` says: `tools` when the model takes tools, `reasoning`, `chat`, … */
+  capabilities: string[]
   context_length: null | number
   created: number
   id: string
@@ -30,9 +32,19 @@ export interface ModelResponse {
 }
 
 export interface ChatMessageOut {
-  content: string
+  /** Null when the answer is only calls. */
+  content: null | string
   reasoning_content?: string
   role: 'assistant'
+  tool_calls?: ToolCall[]
+}
+
+/** A piece of a streamed call: `id`, `type` and `name` in its first delta, then its arguments in pieces. */
+export interface ToolCallDelta {
+  function: {arguments: string; name?: string}
+  id?: string
+  index: number
+  type?: 'function'
 }
 
 /** One token in OpenAI's chat logprobs (`choices[].logprobs.content[]`). */
@@ -70,6 +82,7 @@ export interface ChatDelta {
   content?: string
   reasoning_content?: string
   role?: 'assistant'
+  tool_calls?: ToolCallDelta[]
 }
 
 export interface ChatChunk {
@@ -109,6 +122,7 @@ export function presentError(error: ApiError): ErrorResponse {
 
 export function presentModel(model: ServableModel): ModelResponse {
   return {
+    capabilities: model.capabilities ?? [],
     context_length: model.context_length,
     created: model.created,
     id: model.id,
@@ -162,12 +176,18 @@ export function presentTextLogprobs(entries: TokenLogprob[], start = 0): TextLog
 
 export function presentChatCompletion(
   meta: ResponseMeta,
-  text: {content: string; reasoning: null | string},
+  text: {content: string; reasoning: null | string; toolCalls: ToolCall[]},
   finish: OpenAiFinishReason,
   usage: OpenAiUsage,
   logprobs: ChatLogprobs | null = null,
 ): ChatCompletion {
-  const message: ChatMessageOut = {content: text.content, role: 'assistant'}
+  const calls = text.toolCalls.length > 0
+  // Beside calls, blank text (the newlines around them) is no answer.
+  const message: ChatMessageOut = {
+    content: calls && text.content.trim() === '' ? null : text.content,
+    role: 'assistant',
+  }
+  if (calls) message.tool_calls = text.toolCalls
   if (text.reasoning !== null) message.reasoning_content = text.reasoning
   return {
     choices: [{finish_reason: finish, index: 0, logprobs, message}],
@@ -196,6 +216,30 @@ export function presentChatChunk(
   }
   if (meta.includeUsage) chunk.usage = null
   return chunk
+}
+
+/** Characters of a call's arguments per streamed delta. */
+export const ARGUMENTS_PIECE = 16
+
+/**
+ * A call as stream deltas, the way OpenAI streams one: `id`, `type` and `name` with empty arguments first, then the
+ * arguments in pieces (never splitting a surrogate pair). The runtime reports a call once it has closed and parsed,
+ * so the pieces follow each other at once.
+ */
+export function presentToolCallDeltas(piece: ToolCallPiece): ToolCallDelta[] {
+  const {call, index} = piece
+  const deltas: ToolCallDelta[] = [
+    {function: {arguments: '', name: call.function.name}, id: call.id, index, type: 'function'},
+  ]
+  const args = call.function.arguments
+  for (let start = 0; start < args.length;) {
+    let end = Math.min(start + ARGUMENTS_PIECE, args.length)
+    if (end < args.length && /[\uD800-\uDBFF]/.test(args[end - 1]!)) end--
+    deltas.push({function: {arguments: args.slice(start, end)}, index})
+    start = end
+  }
+
+  return deltas
 }
 
 /** The extra chunk `stream_options.include_usage` asks for: no choices, the usage. */

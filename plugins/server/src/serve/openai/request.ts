@@ -1,6 +1,7 @@
-import type {ChatMessage, Constraint, GenerateParams, SamplingParams} from 'mlxk/sdk/runtime'
+import type {ChatMessage, Constraint, GenerateParams, SamplingParams, ToolCall, ToolChoice} from 'mlxk/sdk/runtime'
 
 import {badRequest, unsupported} from '../api-error.js'
+import {rejectUnsupportedTools, runtimeMessage, toolParams} from './tools.js'
 
 /** The request fields mlxk reads, as the schemas in `schemas/openai/` have already checked them. */
 export interface SamplingFields {
@@ -42,7 +43,14 @@ export interface ChatRequestMessage {
   content?: ContentPart[] | null | string
   name?: string
   role: 'assistant' | 'developer' | 'function' | 'system' | 'tool' | 'user'
-  tool_calls?: unknown
+  tool_call_id?: string
+  tool_calls?: null | ToolCall[]
+}
+
+/** A `tools` entry as the schema admits it; only `function` tools are served. */
+export interface RequestTool {
+  function?: {description?: string; name: string; parameters?: Record<string, unknown>; strict?: boolean | null}
+  type: string
 }
 
 export interface ChatRequest extends SamplingFields {
@@ -52,8 +60,9 @@ export interface ChatRequest extends SamplingFields {
   max_completion_tokens?: null | number
   messages: ChatRequestMessage[]
   modalities?: null | string[]
-  tool_choice?: null | object | string
-  tools?: null | unknown[]
+  parallel_tool_calls?: boolean | null
+  tool_choice?: null | ToolChoice
+  tools?: null | RequestTool[]
   top_logprobs?: null | number
 }
 
@@ -111,22 +120,11 @@ export function constraintOf(body: SamplingFields): Constraint | undefined {
 
 export function rejectUnsupportedChat(body: ChatRequest): void {
   rejectUnsupportedCommon(body)
-  if (body.tools && body.tools.length > 0) throw unsupported('tools', 'Tool calling is not supported by this server')
   if (body.functions && body.functions.length > 0) {
-    throw unsupported('functions', 'Function calling is not supported by this server')
+    throw unsupported('functions', 'The legacy functions field is not supported; send them as tools')
   }
 
-  if (
-    body.tool_choice !== undefined &&
-    body.tool_choice !== null &&
-    body.tool_choice !== 'none' &&
-    body.tool_choice !== 'auto'
-  ) {
-    throw unsupported(
-      'tool_choice',
-      'Tool calling is not supported by this server; tool_choice must be "none" or "auto"',
-    )
-  }
+  rejectUnsupportedTools(body, stopStrings(body))
 
   if ((body.top_logprobs ?? 0) > 0 && body.logprobs !== true) {
     throw badRequest('top_logprobs needs logprobs: true', 'top_logprobs')
@@ -135,8 +133,8 @@ export function rejectUnsupportedChat(body: ChatRequest): void {
   if (body.modalities?.some((m) => m !== 'text')) throw unsupported('modalities', 'Only text output is supported')
   if (body.audio) throw unsupported('audio', 'Audio output is not supported')
   for (const [i, message] of body.messages.entries()) {
-    if (message.role === 'tool' || message.role === 'function' || message.tool_calls !== undefined) {
-      throw unsupported(`messages[${i}]`, 'Tool messages and tool calls are not supported by this server')
+    if (message.role === 'function') {
+      throw unsupported(`messages[${i}].role`, "The legacy 'function' role is not supported; use 'tool'")
     }
 
     if (Array.isArray(message.content)) {
@@ -179,11 +177,7 @@ export function promptText(body: CompletionRequest): string {
 }
 
 export function chatMessages(body: ChatRequest): ChatMessage[] {
-  return body.messages.map((m) => ({
-    content: typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text ?? '').join(''),
-    // OpenAI's newer name for the system role; chat templates only know `system`.
-    role: m.role === 'developer' ? 'system' : m.role,
-  }))
+  return body.messages.map((m) => runtimeMessage(m))
 }
 
 /**
@@ -232,6 +226,7 @@ export function chatParams(
 ): GenerateParams {
   const params: GenerateParams = {
     ...samplingParams(body, contextLength, defaults),
+    ...toolParams(body),
     messages: chatMessages(body),
     model_id: modelId,
   }

@@ -1,7 +1,13 @@
 import {randomUUID} from 'node:crypto'
 
 import {isMlxkError} from 'mlxk/sdk'
-import {type DoneEvent, GenerationReader, GenerationText} from 'mlxk/sdk/runtime'
+import {
+  answerFinishReason,
+  type DoneEvent,
+  type GenerationPiece,
+  GenerationReader,
+  GenerationText,
+} from 'mlxk/sdk/runtime'
 
 import {type ApiError, unavailable} from '../api-error.js'
 import type {AppDeps} from '../context.js'
@@ -10,6 +16,7 @@ import {ShutdownAbortError} from '../in-flight.js'
 import type {ValidatedContext} from '../middleware/validate.js'
 import type {ServableModel} from '../models/catalog.js'
 import {type Lease, OverloadedError} from '../models/manager.js'
+import {CallStream} from '../openai/call-stream.js'
 import type {Flavor} from '../openai/flavors.js'
 import {type OpenAiFinishReason, presentError, presentUsage, type ResponseMeta} from '../openai/presenters.js'
 import type {SamplingFields} from '../openai/request.js'
@@ -113,7 +120,7 @@ async function respondOnce<B extends SamplingFields>(g: Generation<B>): Promise<
   }
 
   const {done} = g.reader
-  const finish = finishReason(done, g.signal)
+  const finish = finishReason(done, g.signal, text.toolCalls.length)
   record(g, done, firstAt)
   g.ctx.body = g.flavor.complete(g.meta, g.ctx.state.input, text, finish, presentUsage(done.usage))
 }
@@ -129,14 +136,22 @@ async function streamOut<B extends SamplingFields>(g: Generation<B>): Promise<vo
   try {
     for (const chunk of flavor.streamHead(meta, body)) await sse.send(chunk)
     let offset = 0
-    for await (const piece of g.reader) {
-      firstAt ??= Date.now()
-      await sse.send(flavor.streamToken(meta, body, piece, offset))
-      offset += piece.raw.length
+    const order = new CallStream(flavor.offersTools(body))
+    const send = async (pieces: GenerationPiece[]) => {
+      for (const piece of pieces) {
+        for (const chunk of flavor.streamPiece(meta, body, piece, offset)) await sse.send(chunk)
+        offset += piece.raw.length
+      }
     }
 
+    for await (const piece of g.reader) {
+      firstAt ??= Date.now()
+      await send(order.push(piece))
+    }
+
+    await send(order.end())
     const {done} = g.reader
-    const finish = finishReason(done, g.signal)
+    const finish = finishReason(done, g.signal, order.calls)
     record(g, done, firstAt)
     await sse.send(flavor.streamFinal(meta, finish))
     if (meta.includeUsage) await sse.send(flavor.usageChunk(meta, presentUsage(done.usage)))
@@ -152,13 +167,13 @@ async function streamOut<B extends SamplingFields>(g: Generation<B>): Promise<vo
   }
 }
 
-/** A generation the runtime reports as cancelled was cut short by us: say why, as an error. */
-function finishReason(done: DoneEvent, signal: AbortSignal): OpenAiFinishReason {
+/** OpenAI's reason. A generation the runtime reports as cancelled was cut short by us: say why, as an error. */
+function finishReason(done: DoneEvent, signal: AbortSignal, calls: number): OpenAiFinishReason {
   if (done.finish_reason === 'cancelled') {
     throw signal.aborted ? signal.reason : new Error('the runtime cancelled the generation')
   }
 
-  return done.finish_reason
+  return answerFinishReason(done.finish_reason, calls)
 }
 
 function abortError(ctx: ValidatedContext<SamplingFields>, signal: AbortSignal): ApiError {
