@@ -1,11 +1,12 @@
-import type {ChatMessage, SamplingParams} from 'mlxk/sdk/runtime'
-import {GenerationReader, GenerationText} from 'mlxk/sdk/runtime'
+import type {ChatMessage, SamplingParams, ToolParams} from 'mlxk/sdk/runtime'
+import {answerFinishReason, GenerationReader, GenerationText} from 'mlxk/sdk/runtime'
 import type {RunTarget} from 'mlxk/sdk/services'
 
 import {AnswerWriter, type DisplayOptions} from './answer-writer.js'
 import type {ModelSession} from './model-session.js'
 import type {RunData} from './run-data.js'
 import {formatGenerationLine} from './stats.js'
+import {formatToolCall} from './tools.js'
 
 export interface OneShotRequest {
   /** Render with the chat template (true) or send the text raw (`--no-chat-template`). */
@@ -20,6 +21,8 @@ export interface OneShotRequest {
   spec: string
   system: string | undefined
   target: RunTarget
+  /** `--tools`: the tools the model may call, and `--tool-choice`. */
+  tools?: ToolParams | undefined
   /** `--verbose`: timing line on stderr. */
   verbose: boolean
 }
@@ -36,6 +39,7 @@ export async function answerOnce(request: OneShotRequest): Promise<RunData> {
   const reader = await GenerationReader.open(
     session.client.generate({
       ...request.sampling,
+      ...request.tools,
       ...inputOf(request),
       chat_template: request.chatTemplate,
       model_id: session.modelId,
@@ -48,18 +52,20 @@ export async function answerOnce(request: OneShotRequest): Promise<RunData> {
   }
 
   writer.finish()
+  for (const call of text.toolCalls) write(formatToolCall(call) + '\n')
   if (sink !== null && !sink.stream) sink.write(buffered)
   const {done, start} = reader
   if (request.verbose) process.stderr.write(formatGenerationLine(start, done) + '\n')
-  if (sink !== null && writer.onlyHiddenReasoning) {
+  if (sink !== null && writer.onlyHiddenReasoning && text.toolCalls.length === 0) {
     process.stderr.write('[mlxk] The model produced only reasoning, which is hidden; add --show-reasoning to see it.\n')
   }
 
   const reasoning = (text.reasoning ?? '').trim()
   const {client, loaded} = session
-  return {
+  const data: RunData = {
     distributed: client.topology ? {sharding: loaded.sharding ?? null, topology: client.topology} : null,
-    finish_reason: done.finish_reason,
+    finish_reason:
+      done.finish_reason === 'cancelled' ? 'cancelled' : answerFinishReason(done.finish_reason, text.toolCalls.length),
     generation_time_s: done.timing.total_s,
     model: request.spec,
     prompt: request.prompt,
@@ -70,6 +76,8 @@ export async function answerOnce(request: OneShotRequest): Promise<RunData> {
     tokens_generated: done.usage.completion_tokens,
     usage: {completion_tokens: done.usage.completion_tokens, prompt_tokens: done.usage.prompt_tokens},
   }
+  if (request.tools) data.tool_calls = text.toolCalls
+  return data
 }
 
 function inputOf(request: OneShotRequest): {messages: ChatMessage[]} | {prompt: string} {

@@ -1,4 +1,4 @@
-import type {FinishReason, ShardingInfo, Topology} from 'mlxk/sdk/runtime'
+import type {AnswerFinishReason, ShardingInfo, ToolCall, Topology} from 'mlxk/sdk/runtime'
 
 /**
  * `mlxk run --json` data (schemas/run.schema.json). Upstream's `model`, `prompt` and `response` keep their
@@ -7,7 +7,8 @@ import type {FinishReason, ShardingInfo, Topology} from 'mlxk/sdk/runtime'
 export interface RunData {
   /** The group the model ran on with --hosts/--hostfile (docs/distributed.md); null on one machine. */
   distributed: null | {sharding: null | ShardingInfo; topology: Topology}
-  finish_reason: FinishReason
+  /** `tool_calls` when the model ended its turn after calling tools (`--tools`). */
+  finish_reason: 'cancelled' | AnswerFinishReason
   /** Seconds from the request to the last token (the worker's `total_s`). */
   generation_time_s: number
   model: string
@@ -19,6 +20,8 @@ export interface RunData {
   /** The answer, trimmed as upstream's batch output was. */
   response: string
   timing: {load_time_s: number; tokens_per_s: number; ttft_s: number}
+  /** Only with `--tools`: the calls, as the server's `message.tool_calls`. */
+  tool_calls?: ToolCall[]
   /** = usage.completion_tokens (upstream's schema named this field but never emitted it). */
   tokens_generated: number
   usage: {completion_tokens: number; prompt_tokens: number}

@@ -12,6 +12,7 @@ import {readPromptInput} from '../prompt-input.js'
 import type {RunData} from '../run-data.js'
 import {samplingParams} from '../sampling.js'
 import {formatLoadLine} from '../stats.js'
+import {toolParamsOf} from '../tools.js'
 
 type RunResult = ChatSummary | RunData
 
@@ -86,7 +87,19 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
       description: 'Print tokens as they are generated; --no-stream prints the answer once it is complete.',
     }),
     system: Flags.string({description: 'System prompt.'}),
-    temperature: decimalFlag({default: SAMPLING_DEFAULTS.temperature, description: 'Sampling temperature; 0 = greedy.', min: 0}),
+    temperature: decimalFlag({
+      default: SAMPLING_DEFAULTS.temperature,
+      description: 'Sampling temperature; 0 = greedy.',
+      min: 0,
+    }),
+    'tool-choice': Flags.string({
+      description:
+        'With --tools: auto (the default), none, required (a call is forced), or the name of the tool to call.',
+    }),
+    tools: Flags.string({
+      description:
+        'A JSON file with a list of OpenAI function tools the model may call; the calls are printed (one-shot only).',
+    }),
     'top-k': Flags.integer({description: 'Top-k sampling (0 = off).', min: 0}),
     'top-p': decimalFlag({
       default: SAMPLING_DEFAULTS.top_p,
@@ -111,6 +124,8 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
       throw usageError('--system needs the chat template; drop --no-chat-template or put the text in the prompt')
     }
 
+    const tools = toolParamsOf(flags.tools, flags['tool-choice'])
+    if (tools && !flags['chat-template']) throw usageError('--tools needs the chat template, which renders them')
     const group = resolveGroupSpec(groupOptionsFrom(flags))
     // The model is checked first: a typo in its name should not wait for a prompt typed on stdin.
     const target = await prepareRunTarget({root: cacheRoot(), spec: args.model, supported: supportedModelTypes()})
@@ -126,6 +141,7 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
     try {
       if (flags.verbose) process.stderr.write(formatLoadLine(target.name, session.loaded) + '\n')
       if (input.kind === 'chat') {
+        if (tools) throw usageError('--tools answers one prompt; give the prompt')
         const {runChat} = await import('../chat/chat-loop.js')
         const summary = await runChat({
           display,
@@ -153,6 +169,7 @@ when it is piped (--show-reasoning / --hide-reasoning override), and always retu
         spec: args.model,
         system: flags.system,
         target,
+        tools,
         verbose: flags.verbose,
       })
       return this.output(data, () => '')
