@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "python-runtime" / "tests"))
 
 import jsonschema  # noqa: E402
-from mlxk_runtime.tool_calls import ToolCallScanner, ToolFormat, ToolRequest  # noqa: E402
+from mlxk_runtime.tool_calls import ToolCallScanner, ToolFormat  # noqa: E402
+from mlxk_runtime.tool_request import ToolRequest  # noqa: E402
 from worker_client import WorkerClient  # noqa: E402
 
 MODELS = ROOT / "test" / "fixtures" / "models"

@@ -7,7 +7,7 @@ from typing import Any
 
 from .constrained import Constraint, parse_constraint
 from .errors import bad_request
-from .tool_calls import ToolRequest, parse_tools, template_message
+from .tool_request import ToolRequest, parse_tools, template_message
 
 
 @dataclass

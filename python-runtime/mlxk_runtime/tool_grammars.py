@@ -17,7 +17,8 @@ from typing import Any
 from .constrained import Constraint, model_grammars, special_token
 from .errors import WorkerError, bad_request
 from .model_loading import LoadedModel
-from .tool_calls import ToolFormat, ToolRequest
+from .tool_calls import ToolFormat
+from .tool_request import ToolRequest
 
 NO_PARAMETERS = {"type": "object", "properties": {}, "additionalProperties": False}
 RESPONSE = "response"

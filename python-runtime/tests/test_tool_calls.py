@@ -14,8 +14,9 @@ import pytest
 from conftest import MODELS_DIR
 from worker_client import WorkerClient, text_of
 
-from mlxk_runtime.tool_calls import ToolCallScanner, ToolFormat, ToolRequest, parse_tools
+from mlxk_runtime.tool_calls import ToolCallScanner, ToolFormat
 from mlxk_runtime.tool_grammars import call_constraint
+from mlxk_runtime.tool_request import ToolRequest, parse_tools
 
 EXPECTED: dict[str, Any] = json.loads((MODELS_DIR / "expected-tools.json").read_text(encoding="utf-8"))
 TOOL_MODELS = sorted(EXPECTED)
