@@ -41,17 +41,27 @@ interface Sample {
   rssMb: number
 }
 
-// A small Python harness times one child: wall clock around it, and the kernel's rusage of that child for CPU
-// (microseconds, where time(1) prints hundredths) and peak RSS.
+// A small Python harness times one child: wall clock around it, and the kernel's rusage of that child (wait4) for
+// CPU (microseconds, where time(1) prints hundredths) and peak RSS. posix_spawn, not fork: a forked copy of the
+// harness would add its own page faults to the child's CPU time before exec.
 const HARNESS = `
-import resource, subprocess, sys, time
+import os, sys, tempfile, time
+err = tempfile.TemporaryFile()
+r, w = os.pipe()
 t = time.perf_counter()
-p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ,
+    file_actions=[(os.POSIX_SPAWN_DUP2, w, 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2), (os.POSIX_SPAWN_CLOSE, r)])
+os.close(w)
+chunks = []
+while chunk := os.read(r, 1 << 16):
+    chunks.append(chunk)
+_, status, ru = os.wait4(pid, 0)
 wall = time.perf_counter() - t
-ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-sys.stdout.buffer.write(p.stdout)
-sys.stderr.buffer.write(p.stderr)
-sys.stderr.write("\\nBENCH %d %f %f %d\\n" % (p.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss))
+sys.stdout.buffer.write(b"".join(chunks))
+err.seek(0)
+sys.stderr.buffer.write(err.read())
+code = os.waitstatus_to_exitcode(status)
+sys.stderr.write("\\nBENCH %d %f %f %d\\n" % (code, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss))
 `
 
 function once(cmd: string[], env: Record<string, string>): Sample & {stdout: string} {

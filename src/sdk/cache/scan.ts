@@ -40,6 +40,27 @@ function child(dir: string, name: string): string {
   return dir.endsWith(sep) ? dir + name : dir + sep + name
 }
 
+/**
+ * `join(root, name)` and `resolve(root, name)` for a name straight from readdir. The path functions normalize the
+ * whole string on every call, once per model of a listing; for a plain name only the root part can change, so
+ * that prefix is worked out once (by the same functions, on a stand-in name) and reused.
+ */
+function modelPaths(root: string, name: string): {abs: string; dir: string} {
+  if (rootPaths?.root !== root || rootPaths.cwd !== process.cwd()) {
+    rootPaths = {abs: resolve(root, 'x').slice(0, -1), cwd: process.cwd(), dir: join(root, 'x').slice(0, -1), root}
+  }
+
+  return {abs: rootPaths.abs + name, dir: rootPaths.dir + name}
+}
+
+let rootPaths: undefined | {abs: string; cwd: string; dir: string; root: string}
+
+/** An absolute path with nothing for `resolve` to change: no `.`, `..`, empty segment or trailing separator. */
+const NOT_NORMALIZED = /\/\/|\/\.\.?(\/|$)|.\/$/
+function resolved(path: string): string {
+  return sep === '/' && path.startsWith('/') && !NOT_NORMALIZED.test(path) ? path : resolve(path)
+}
+
 const SURROGATE = /[\uD800-\uDFFF]/
 
 /**
@@ -113,13 +134,13 @@ export async function scanModel(root: string, dirName: string): Promise<CachedMo
 }
 
 function scanModelSync(root: string, dirName: string, knownDirectory: boolean): CachedModel | null {
-  const dir = join(root, dirName)
+  const {abs, dir} = modelPaths(root, dirName)
   if (!knownDirectory && !isDirectory(dir)) return null
   const refs = readRefs(child(dir, 'refs'))
   const blobs = readBlobs(child(dir, 'blobs'))
   const dirs = new Map<string, Dirent[]>()
   // Absolute keys, as listSnapshotFiles walks from the resolved snapshot path.
-  const snapshotsDir = resolve(dir, 'snapshots')
+  const snapshotsDir = child(abs, 'snapshots')
   const plainBytes = plainFileBytes(snapshotsDir, dirs)
   const snapshotDirs = readSnapshotDirs(child(dir, 'snapshots'), dirs.get(snapshotsDir) ?? [])
   const refsByCommit = new Map<string, string[]>()
@@ -246,8 +267,8 @@ export function listSnapshotFilesSync(
 ): SnapshotFile[] {
   const view = options.reuseScan ? scanViews.get(snapshot) : undefined
   scanViews.delete(snapshot)
-  const root = resolve(snapshot.dir)
-  const blobsDir = join(dirname(dirname(root)), 'blobs')
+  const root = resolved(snapshot.dir)
+  const blobsDir = child(dirname(dirname(root)), 'blobs')
   const files: SnapshotFile[] = []
   const walk = (dir: string, prefix: string): void => {
     for (const entry of view?.dirs.get(dir) ?? entries(dir)) {

@@ -1,5 +1,5 @@
 import {existsSync} from 'node:fs'
-import {join} from 'node:path'
+import {sep} from 'node:path'
 
 import {listSnapshotFilesSync, readTreesJson, selectSnapshot, snapshotSizeBytes} from '../cache/scan.js'
 import type {CachedModel, Snapshot, SnapshotFile} from '../cache/types.js'
@@ -47,8 +47,9 @@ export async function describeModel(
 
   // Synchronous from here on but for trees/<commit>.json: the reads are a handful of small files per model,
   // cheaper done in place than queued as promises (see scan.ts). Caches written before huggingface_hub 2.x have
-  // no trees file, and then nothing here waits at all.
-  const trees = existsSync(join(model.dir, 'trees', `${snapshot.commit}.json`))
+  // no trees file, and then nothing here waits at all. (A plain concatenation: the file system needs no normalized
+  // path, and path.join would normalize one for every model of a listing.)
+  const trees = existsSync(`${model.dir}${sep}trees${sep}${snapshot.commit}.json`)
     ? await readTreesJson(model.dir, snapshot.commit)
     : null
   // Every caller scanned the model just before (list and health one model at a time), so the scan's view is fresh.
