@@ -98,7 +98,7 @@ describe('mlxk server: structured output (response_format)', function () {
   })
 
   it('json_object gives one object on chat and on /v1/completions; a cut answer is "length"', async () => {
-    const object = {response_format: {type: 'json_object'}, temperature: 0}
+    const object = {response_format: {type: 'json_object'}}
     const cut = {max_tokens: 3, model: BPE, response_format: personFormat, temperature: 0}
     const short = ((await (await chat(cut)).json()) as {choices: Choice[]}).choices[0]!
     expect(short.finish_reason).to.equal('length')
