@@ -2,6 +2,7 @@
 // same generated caches, in one run. Prints median wall and CPU time, the ratios, and peak RSS.
 // Targets (issue 22): --version <= 0.75x mlx-knife; list --json <= 0.75x on an empty cache and <= 0.2x on 100
 // models; health --json <= 0.5x on 1,000 models; peak RSS <= 60 MB for each.
+// The ratios are medians of run-by-run ratios (the two commands alternate).
 //   scripts/with-node24.sh npx tsx bench/startup/bench.mts [--runs 15]
 // Needs a built CLI (npm run build) and mlx-knife 2.0.1 in its own venv:
 //   python3 -m venv bench/.venv-mlxk201 && bench/.venv-mlxk201/bin/pip install "mlx[cpu]" mlx-knife==2.0.1
@@ -75,11 +76,19 @@ function once(cmd: string[], env: Record<string, string>): Sample & {stdout: str
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
+interface Pair {
+  mlxk: Sample
+  peer: Sample
+  /** Medians of the run-by-run ratios mlxk/mlx-knife. */
+  ratio: {cpu: number; wall: number}
+}
+
 /**
  * mlxk and mlx-knife alternate run by run, after two warm-up runs each (disk cache, byte code, Node's compile
- * cache), so a busy machine slows both alike and the ratio stays meaningful even when absolute times drift.
+ * cache), and the ratio is taken pair by pair: a busy machine slows both runs of a pair alike, so the median of
+ * the pairs' ratios holds still even when absolute times drift.
  */
-function measurePair(args: string[], env: Record<string, string>, check: (stdout: string) => void): [Sample, Sample] {
+function measurePair(args: string[], env: Record<string, string>, check: (stdout: string) => void): Pair {
   const cmds = [[join(ROOT, 'bin', 'run.js'), ...args], [PEER, ...args]]
   for (let i = 0; i < 2; i++) for (const cmd of cmds) check(once(cmd, env).stdout)
   const samples: [Sample[], Sample[]] = [[], []]
@@ -89,7 +98,8 @@ function measurePair(args: string[], env: Record<string, string>, check: (stdout
     ms: median(xs.map((s) => s.ms)),
     rssMb: Math.max(...xs.map((s) => s.rssMb)),
   })
-  return [summary(samples[0]), summary(samples[1])]
+  const paired = (key: 'cpuMs' | 'ms') => median(samples[0].map((s, i) => s[key] / samples[1][i]![key]))
+  return {mlxk: summary(samples[0]), peer: summary(samples[1]), ratio: {cpu: paired('cpuMs'), wall: paired('ms')}}
 }
 
 /** HF_HOME with `hub/` holding n models: mlx-knife reads HF_HOME, mlxk does as huggingface_hub does. */
@@ -135,13 +145,12 @@ const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED')
 let peak = 0
 for (const c of CASES) {
   if (!homes.has(c.models)) homes.set(c.models, await home(c.models))
-  const [mlxk, peer] = measurePair(c.args, homes.get(c.models)!, c.check)
+  const {mlxk, peer, ratio} = measurePair(c.args, homes.get(c.models)!, c.check)
   peak = Math.max(peak, mlxk.rssMb)
-  const ratio = mlxk.ms / peer.ms
   console.log(`${c.name.padEnd(28)} mlxk ${fmt(mlxk)} | mlx-knife ${fmt(peer)}`)
   console.log(
-    `${''.padEnd(28)} ratio ${ratio.toFixed(2)}x wall, ${(mlxk.cpuMs / peer.cpuMs).toFixed(2)}x cpu ` +
-      `(target <= ${c.target}: ${verdict(ratio <= c.target)}); RSS ${verdict(mlxk.rssMb <= 60)}`,
+    `${''.padEnd(28)} ratio ${ratio.wall.toFixed(2)}x wall, ${ratio.cpu.toFixed(2)}x cpu ` +
+      `(target <= ${c.target}: ${verdict(ratio.wall <= c.target)}); RSS ${verdict(mlxk.rssMb <= 60)}`,
   )
 }
 

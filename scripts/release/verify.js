@@ -71,6 +71,8 @@ export function verifyStage(root, stage, {node = process.execPath} = {}) {
   for (const required of [
     'bin/mlxk',
     'bin/run.js',
+    'bin/start-fast.js',
+    'lib/fast/bundle.cjs',
     'oclif.manifest.json',
     'python-runtime/pyproject.toml',
     'scripts/setup-runtime.sh',

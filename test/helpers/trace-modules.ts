@@ -25,23 +25,40 @@ export interface TracedRun {
 let dir: string | undefined
 let runs = 0
 
+/**
+ * The tracer's file, and the environment that makes a Node process started anyhow (a shell launcher included) load
+ * it and write its list to `out`, whose paths `readTrace` then returns.
+ */
+export function tracer(): {env: (out: string) => Record<string, string>; file: string; out: () => string} {
+  dir ??= mkdtempSync(join(process.env.MLXK_TEST_SANDBOX!, 'trace-'))
+  const file = join(dir, 'trace.mjs')
+  writeFileSync(file, TRACER)
+  const traceDir = dir
+  return {
+    env: (out) => ({MLXK_TRACE_OUT: out, NODE_OPTIONS: `--import=${file}`}),
+    file,
+    out: () => join(traceDir, `trace-${runs++}.txt`),
+  }
+}
+
+export function readTrace(out: string): string[] {
+  return readFileSync(out, 'utf8')
+    .split('\n')
+    .filter((url) => url.startsWith('file:'))
+    .map((url) => fileURLToPath(url))
+}
+
 /** Runs the built CLI like a user does, under a tracer, with stdin empty and not a terminal. */
 export function tracedRun(args: string[], env: Record<string, string | undefined> = {}): TracedRun {
-  dir ??= mkdtempSync(join(process.env.MLXK_TEST_SANDBOX!, 'trace-'))
-  const tracer = join(dir, 'trace.mjs')
-  writeFileSync(tracer, TRACER)
-  const out = join(dir, `trace-${runs++}.txt`)
-  const r = spawnSync(process.execPath, ['--import', tracer, BIN, ...args], {
+  const {file, out: next} = tracer()
+  const out = next()
+  const r = spawnSync(process.execPath, ['--import', file, BIN, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: {...process.env, ...env, MLXK_TRACE_OUT: out},
     input: '',
   })
-  const loaded = readFileSync(out, 'utf8')
-    .split('\n')
-    .filter((url) => url.startsWith('file:'))
-    .map((url) => fileURLToPath(url))
-  return {exitCode: r.status, loaded, stderr: r.stderr, stdout: r.stdout}
+  return {exitCode: r.status, loaded: readTrace(out), stderr: r.stderr, stdout: r.stdout}
 }
 
 /** True when the call ran through oclif's own start-up (Config.load reads the plugins), not the fast path. */

@@ -6,6 +6,7 @@ import {promisify} from 'node:util'
 
 import {buildCache, mlxChatModelFiles} from '../helpers/fixture-cache.js'
 import {ROOT} from '../helpers/run-cli.js'
+import {readTrace, tracer} from '../helpers/trace-modules.js'
 
 const exec = promisify(execFile)
 const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -106,6 +107,19 @@ describe('distribution: release tarballs and the Homebrew formula', function () 
     const r = await mlxk(['--version'])
     expect(r.exitCode, r.stderr).to.equal(0)
     expect(r.stdout.trim()).to.equal(`mlxk ${pjson.version}`)
+  })
+
+  it('starts the hot commands the fast way: the launcher runs the bundle, oclif stays unloaded', async () => {
+    const trace = tracer()
+    for (const args of [['--version'], ['list', '--json']]) {
+      const out = trace.out()
+      const r = await mlxk(args, trace.env(out))
+      expect(r.exitCode, r.stderr).to.equal(0)
+      expect(readTrace(out).map((p) => p.slice(p.indexOf('/mlxk/') + 1))).to.deep.equal([
+        'mlxk/bin/run.js',
+        'mlxk/bin/start-fast.js',
+      ])
+    }
   })
 
   it('`mlxk list --json` lists the fixture cache', async () => {
