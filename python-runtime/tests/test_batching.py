@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import queue
 from typing import Any
 
 import pytest
 from conftest import EXPECTED, MODELS_DIR
+from in_process import in_process_worker, run_until_idle, sent_to, submit
 from worker_client import WorkerClient, text_of
 
 from mlxk_runtime.batching import _Slot
@@ -15,41 +15,14 @@ from mlxk_runtime.worker import Worker
 TIMING_FREE = ("event", "text", "channel", "finish_reason", "stop", "usage", "prompt_tokens", "max_tokens")
 
 
-class FakeConn:
-    def __init__(self) -> None:
-        self.inbox: queue.Queue[Any] = queue.Queue()
-        self.sent: list[dict[str, Any]] = []
-
-    def send(self, msg: dict[str, Any]) -> None:
-        self.sent.append(msg)
-
-
 @pytest.fixture(scope="module")
 def harness() -> Worker:
     # Without the prompt cache: a repeated prompt would report cached tokens the first run did not.
-    w = Worker(FakeConn(), prompt_cache_bytes=0)  # type: ignore[arg-type]
-    for name in sorted(EXPECTED):
-        w._handle("msg", {"id": f"load-{name}", "op": "load", "model_path": str(MODELS_DIR / name), "model_id": name})
-    assert all(m["event"] == "loaded" for m in w.conn.sent), w.conn.sent  # type: ignore[attr-defined]
-    return w
-
-
-def submit(w: Worker, rid: str, **params: Any) -> None:
-    w._handle("msg", {"id": rid, "op": "generate", **params})
-
-
-def run_until_idle(w: Worker, max_steps: int = 10_000) -> None:
-    for _ in range(max_steps):
-        if not w.generations:
-            return
-        w._step_generations()
-    raise AssertionError("generations did not finish")
+    return in_process_worker(sorted(EXPECTED), prompt_cache_bytes=0)
 
 
 def events_of(w: Worker, rid: str) -> list[dict[str, Any]]:
-    out = [m for m in w.conn.sent if m.get("id") == rid]  # type: ignore[attr-defined]
-    assert out and out[-1]["event"] in ("done", "error"), out
-    return [{k: v for k, v in e.items() if k in TIMING_FREE} for e in out]
+    return [{k: v for k, v in e.items() if k in TIMING_FREE} for e in sent_to(w, rid)]
 
 
 def alone(w: Worker, rid: str, **params: Any) -> list[dict[str, Any]]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import queue
 from typing import Any
 
 import pytest
-from conftest import EXPECTED, MODEL_NAMES, MODELS_DIR
+from conftest import MODEL_NAMES, MODELS_DIR
+from in_process import in_process_worker, run_until_idle, sent_to, submit
 from worker_client import WorkerClient, text_of
 
 from mlxk_runtime.prompt_cache import GROUP_DISABLED_REASON, PENALTY_CONTEXT, PromptCaches
@@ -16,48 +16,19 @@ QUESTIONS = ["What is the capital of France?", "Say hello in Chinese.", "Describ
 OUTPUT = ("event", "text", "channel", "finish_reason", "stop")
 
 
-class FakeConn:
-    def __init__(self) -> None:
-        self.inbox: queue.Queue[Any] = queue.Queue()
-        self.sent: list[dict[str, Any]] = []
-
-    def send(self, msg: dict[str, Any]) -> None:
-        self.sent.append(msg)
-
-
-def make_worker(prompt_cache_bytes: int | None, models: list[str] = MODEL_NAMES) -> Worker:
-    w = Worker(FakeConn(), prompt_cache_bytes=prompt_cache_bytes)  # type: ignore[arg-type]
-    for name in models:
-        w._handle("msg", {"id": f"load-{name}", "op": "load", "model_path": str(MODELS_DIR / name), "model_id": name})
-    assert all(m["event"] == "loaded" for m in w.conn.sent), w.conn.sent  # type: ignore[attr-defined]
-    return w
-
-
 @pytest.fixture(scope="module")
 def cached() -> Worker:
-    return make_worker(None)
+    return in_process_worker(MODEL_NAMES)
 
 
 @pytest.fixture(scope="module")
 def uncached() -> Worker:
-    return make_worker(0)
-
-
-def submit(w: Worker, rid: str, **params: Any) -> None:
-    w._handle("msg", {"id": rid, "op": "generate", **params})
-
-
-def run_until_idle(w: Worker) -> None:
-    for _ in range(10_000):
-        if not w.generations:
-            return
-        w._step_generations()
-    raise AssertionError("generations did not finish")
+    return in_process_worker(MODEL_NAMES, prompt_cache_bytes=0)
 
 
 def events_of(w: Worker, rid: str) -> list[dict[str, Any]]:
-    out = [m for m in w.conn.sent if m.get("id") == rid]  # type: ignore[attr-defined]
-    assert out and out[-1]["event"] == "done", out
+    out = sent_to(w, rid)
+    assert out[-1]["event"] == "done", out[-1]
     return out
 
 
@@ -170,7 +141,7 @@ def test_a_cancelled_generation_leaves_its_prefix(cached: Worker) -> None:
 def test_a_small_bound_is_never_exceeded() -> None:
     name = "tiny-qwen2-bpe"
     bound = 600_000  # about three entries of this model
-    w = make_worker(bound, [name])
+    w = in_process_worker([name], prompt_cache_bytes=bound)
     evicted = 0
     for turn in range(3):
         for i in range(8):
@@ -186,7 +157,7 @@ def test_a_small_bound_is_never_exceeded() -> None:
 
 def test_unloading_frees_the_cache() -> None:
     name = "tiny-llama-spm"
-    w = make_worker(None, [name])
+    w = in_process_worker([name])
     generate(w, "u-1", model_id=name, messages=[{"role": "user", "content": QUESTIONS[0]}], max_tokens=8)
     store = w.prompt_caches.get(name)
     assert store is not None and store.nbytes > 0 and len(store) == 1
@@ -216,4 +187,3 @@ def test_the_worker_flag_sets_the_bound_and_zero_turns_it_off() -> None:
             assert ("prompt_cache" in events[-1]) == (max_bytes > 0)
         finally:
             client.close()
-    assert EXPECTED  # the fixture models are present

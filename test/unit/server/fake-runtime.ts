@@ -6,6 +6,7 @@ import type {
   GenerateEvent,
   GenerateParams,
   LoadedEvent,
+  PromptCacheSettings,
 } from '../../../src/sdk/runtime/index.js'
 import type {RuntimePort} from '../../../plugins/server/lib/serve/runtime-port.js'
 
@@ -15,6 +16,8 @@ export interface FakeRuntimeOptions {
   /** Thrown after this many tokens. */
   failAfterTokens?: {count: number; error: Error}
   loadDelayMs?: number
+  /** The `prompt_cache` of `loaded`. */
+  promptCache?: PromptCacheSettings
   reasoning?: string
   reply?: string
   tokenDelayMs?: number
@@ -115,6 +118,7 @@ export class FakeRuntime implements RuntimePort {
       model_path: params.modelPath,
       model_type: 'qwen2',
       ...(params.kind === 'embedding' ? {embedding: FAKE_EMBEDDING, kind: 'embedding' as const} : {}),
+      ...(this.options.promptCache ? {prompt_cache: this.options.promptCache} : {}),
     }
   }
 

@@ -5,6 +5,7 @@ import {FakeRuntime} from './fake-runtime.js'
 import {loadServer} from './load.js'
 
 type Server = Awaited<ReturnType<typeof loadServer>>
+type Metrics = InstanceType<Server['metrics']['ServerMetrics']>
 
 describe('server: model manager (fake runtime)', () => {
   let s: Server
@@ -17,13 +18,13 @@ describe('server: model manager (fake runtime)', () => {
 
   const make = (
     runtime: FakeRuntime,
-    options: {keepAliveMs?: number; maxLoaded?: number; maxQueue?: number; parallel?: number} = {},
+    options: {keepAliveMs?: number; maxLoaded?: number; maxQueue?: number; metrics?: Metrics; parallel?: number} = {},
   ) =>
     new s.manager.ModelManager({
       keepAliveMs: options.keepAliveMs ?? -1,
       maxLoaded: options.maxLoaded ?? 1,
       maxQueue: options.maxQueue ?? 8,
-      metrics: new s.metrics.ServerMetrics(),
+      metrics: options.metrics ?? new s.metrics.ServerMetrics(),
       parallel: options.parallel ?? 1,
       runtime,
     })
@@ -100,6 +101,22 @@ describe('server: model manager (fake runtime)', () => {
     await delay(60)
     expect(runtime.unloads).to.deep.equal(['org/b'])
     expect(manager.snapshot().map((m) => m.id)).to.deep.equal(['org/a'])
+  })
+
+  it("shows a model's prompt cache from its last generation, and none once the model is unloaded", async () => {
+    const metrics = new s.metrics.ServerMetrics()
+    const runtime = new FakeRuntime({promptCache: {disabled_reason: null, max_bytes: 1000}})
+    const manager = make(runtime, {keepAliveMs: 0, metrics})
+    const lease = await manager.acquire(A)
+    const view = () => manager.snapshot()[0]?.prompt_cache
+    expect(view()).to.deep.equal({bytes: 0, disabled_reason: null, entries: 0, max_bytes: 1000})
+    manager.notePromptCache('org/a', {bytes: 600, entries: 2, evicted: 1})
+    expect(view()).to.deep.equal({bytes: 600, disabled_reason: null, entries: 2, max_bytes: 1000})
+    expect(metrics.render()).to.include('mlxk_prompt_cache_bytes{model="org/a"} 600')
+    lease.release()
+    await delay(20)
+    expect(runtime.unloads).to.deep.equal(['org/a'])
+    expect(metrics.render()).to.include('mlxk_prompt_cache_bytes{model="org/a"} 0')
   })
 
   it('refuses new work after close and fails whoever waits', async () => {
