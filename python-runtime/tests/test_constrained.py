@@ -18,7 +18,8 @@ from typing import Any
 import jsonschema
 import pytest
 from conftest import EXPECTED, MODELS_DIR
-from test_batching import FakeConn, batched_ids, run_until_idle, submit
+from in_process import in_process_worker, run_until_idle, sent_to, submit
+from test_batching import batched_ids
 from worker_client import WorkerClient, text_of
 
 from mlxk_runtime import constrained
@@ -58,24 +59,16 @@ def w(tmp_path_factory: pytest.TempPathFactory) -> Worker:
     spec.loader.exec_module(module)
     random_dir = tmp_path_factory.mktemp("random-model")
     module.main(str(MODELS_DIR / "tiny-qwen2-bpe"), str(random_dir), hidden=64, layers=2)
-    worker = Worker(FakeConn())  # type: ignore[arg-type]
-    paths = {**{name: MODELS_DIR / name for name in EXPECTED}, RANDOM: random_dir}
-    for name, path in paths.items():
-        worker._handle("msg", {"id": f"load-{name}", "op": "load", "model_path": str(path), "model_id": name})
-    assert all(m["event"] == "loaded" for m in worker.conn.sent), worker.conn.sent  # type: ignore[attr-defined]
+    worker = in_process_worker(sorted(EXPECTED))
+    worker._handle("msg", {"id": "load-random", "op": "load", "model_path": str(random_dir), "model_id": RANDOM})
+    assert worker.conn.sent[-1]["event"] == "loaded", worker.conn.sent[-1]  # type: ignore[attr-defined]
     return worker
-
-
-def sent(w: Worker, rid: str) -> list[dict[str, Any]]:
-    return [m for m in w.conn.sent if m.get("id") == rid]  # type: ignore[attr-defined]
 
 
 def generate(w: Worker, rid: str, **params: Any) -> list[dict[str, Any]]:
     submit(w, rid, **params)
     run_until_idle(w)
-    events = sent(w, rid)
-    assert events[-1]["event"] in ("done", "error"), events
-    return events
+    return sent_to(w, rid)
 
 
 def prompt_of(model: str) -> list[dict[str, str]]:
@@ -244,10 +237,10 @@ def test_batched_sequences_each_follow_their_own_schema(w: Worker) -> None:
     assert batched_ids(w) == set(reqs)
     run_until_idle(w)
     for i in range(4):
-        assert_valid(sent(w, f"batch-{i}"), key_schema(i))
-    assert text_of(sent(w, "batch-free")) == EXPECTED[model]["cases"][0]["text"]
+        assert_valid(sent_to(w, f"batch-{i}"), key_schema(i))
+    assert text_of(sent_to(w, "batch-free")) == EXPECTED[model]["cases"][0]["text"]
     for rid, alone in greedy_alone.items():
-        assert text_of(sent(w, rid)) == text_of(alone)
+        assert text_of(sent_to(w, rid)) == text_of(alone)
 
 
 # 4. A reasoning model thinks first, unconstrained, then answers in JSON
