@@ -1,4 +1,4 @@
-import {type Command, Errors, type Hook, ux} from '@oclif/core'
+import type {Command, Hook} from '@oclif/core'
 import {arch, homedir, tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -89,6 +89,7 @@ export class FastConfig {
   async runHook(event: string, opts: Record<string, unknown>): Promise<HookResult> {
     const final: HookResult = {failures: [], successes: []}
     for (const load of LIFECYCLE_HOOKS[event as LifecycleEvent] ?? []) {
+      const {Errors, ux} = await import('@oclif/core')
       const context = {
         config: this,
         debug() {},

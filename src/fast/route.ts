@@ -13,9 +13,9 @@ const isFlag = (token: string) => token.startsWith('-')
 
 /**
  * The fast command that oclif would run for argv, or undefined when oclif must decide: no command (help), a help
- * flag anywhere before `--`, or a first word that is not a fast command. Mirrors oclif's normalizeArgv for the
- * space-separated ids in FAST_COMMANDS; no other command id continues one of them (the spec test checks this
- * against every manifest), so the first match is the one oclif finds.
+ * flag anywhere before `--`, a first word that is not a fast command, or a word oclif would read into the id.
+ * Mirrors oclif's normalizeArgv for the space-separated ids in FAST_COMMANDS; no other command id continues one of
+ * them (the spec test checks this against every manifest), so the first match is the one oclif finds.
  */
 export function fastRoute(argv: readonly string[], helpFlags: readonly string[] = []): FastRoute | undefined {
   const help = new Set(['--help', ...helpFlags])
@@ -37,19 +37,15 @@ export function fastRoute(argv: readonly string[], helpFlags: readonly string[] 
 
 function known(id: string, argv: string[]): FastRoute | undefined {
   const canonical = FAST_ALIASES[id] ?? id
-  return Object.hasOwn(FAST_COMMANDS, canonical) ? {argv, id: canonical} : undefined
+  if (!Object.hasOwn(FAST_COMMANDS, canonical)) return undefined
+  return continuesId(FAST_COMMANDS[canonical]!.args, argv) ? undefined : {argv, id: canonical}
 }
 
-/**
- * oclif keeps reading words into the command id while the command so far takes no arguments (`mlxk version x` is
- * the unknown command `version x`); such a call goes to oclif for its command-not-found answer.
- */
-export function continuesId(command: {args?: object; strict?: boolean}, argv: readonly string[]): boolean {
-  const takesArgs = command.strict === false || Object.keys(command.args ?? {}).length > 0
+/** oclif keeps reading words into the id while the command so far takes no arguments. */
+export function continuesId(takesArgs: boolean, argv: readonly string[]): boolean {
   const next = argv[0]
   return !takesArgs && next !== undefined && !isFlag(next) && !next.includes('=')
 }
-
 /** Environment that changes what oclif itself does (debug output) or that asks for oclif (MLXK_FAST_PATH=0). */
 export function environmentNeedsOclif(env: NodeJS.ProcessEnv, scoped: (key: string) => string | undefined): boolean {
   return Boolean(env.DEBUG) || scoped('FAST_PATH') === '0' || ['1', 'true'].includes(scoped('DEBUG') ?? '')

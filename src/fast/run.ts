@@ -1,8 +1,8 @@
-import {type Command, type Config, flush, handle} from '@oclif/core'
+import type {Command, Config} from '@oclif/core'
 
 import {FAST_COMMANDS} from './commands.js'
 import {FastConfig, type RootPjson} from './config.js'
-import {bundleIsStale, continuesId, environmentNeedsOclif, fastRoute, hasUserPlugins} from './route.js'
+import {bundleIsStale, environmentNeedsOclif, fastRoute, hasUserPlugins} from './route.js'
 
 /** Files the bundle was built from, with their mtimes: scripts/bundle-fast.js defines it (unbundled: none). */
 declare const MLXK_FAST_INPUTS: readonly (readonly [string, number])[] | undefined
@@ -20,9 +20,9 @@ export async function runFast(argv: string[], pjson: RootPjson, root: string): P
   const config = new FastConfig(pjson, root)
   if (environmentNeedsOclif(process.env, (key) => config.scopedEnvVar(key))) return undefined
   if (hasUserPlugins(config.userPluginsFile) || bundleIsStale(root, inputs)) return undefined
-  const {default: command} = await FAST_COMMANDS[route.id]!()
-  if (continuesId(command, route.argv)) return undefined
-
+  const {default: command} = await FAST_COMMANDS[route.id]!.load()
+  // Loaded with the command already; imported here, not at the top, so a call left to oclif evaluates none of it.
+  const {flush, handle} = await import('@oclif/core')
   try {
     await runCommand(config, route.id, route.argv, command)
     await flush()

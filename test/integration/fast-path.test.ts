@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
@@ -10,6 +11,7 @@ import {
   pytorchModelFiles,
   shardedModelFiles,
 } from '../helpers/fixture-cache.js'
+import {BIN} from '../helpers/run-cli.js'
 import {ranOclif, type TracedRun, tracedRun} from '../helpers/trace-modules.js'
 
 // bin/run.js starts the hot commands from lib/fast/bundle.cjs; MLXK_FAST_PATH=0 sends the same call through
@@ -115,6 +117,24 @@ describe('the fast path answers exactly as oclif does', function () {
     const [fast, oclif] = both(['list', '--json'], {MLXK_CACHE_DIR: '/dev/null/mlxk'})
     expect(ranOclif(fast)).to.equal(false)
     expectSame(fast, oclif)
+  })
+
+  it('warns once about a working directory that is gone, as oclif does, on both ways', () => {
+    const gone = join(mkdtempSync(join(process.env.MLXK_TEST_SANDBOX!, 'cwd-')), 'gone')
+    const run = (args: string[], fastPath: string) =>
+      spawnSync(
+        'sh',
+        ['-c', 'mkdir "$0" && cd "$0" && rmdir "$0" && exec "$@"', gone, process.execPath, BIN, ...args],
+        {
+          encoding: 'utf8',
+          env: {...process.env, ...env, MLXK_FAST_PATH: fastPath},
+        },
+      )
+    for (const args of [['--version'], ['version', 'foo']]) {
+      const [fast, oclif] = [run(args, '1'), run(args, '0')]
+      expect(fast.stderr).to.match(/^WARNING: current directory does not exist\n(?!WARNING)/)
+      expect([fast.status, fast.stdout, fast.stderr]).to.deep.equal([oclif.status, oclif.stdout, oclif.stderr])
+    }
   })
 
   it('rm --force deletes the same model and answers the same', async () => {

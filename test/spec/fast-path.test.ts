@@ -16,7 +16,7 @@ interface Pjson {
   oclif: {hooks?: Record<string, string | string[]>; plugins?: string[]}
 }
 interface Manifest {
-  commands: Record<string, {aliases?: string[]; id: string}>
+  commands: Record<string, {aliases?: string[]; args?: object; id: string; relativePath: string[]; strict?: boolean}>
 }
 
 const readJson = <T>(file: string) => JSON.parse(readFileSync(file, 'utf8')) as T
@@ -25,10 +25,25 @@ const root = readJson<Pjson>(join(ROOT, 'package.json'))
 const pluginDirs = (root.oclif.plugins ?? []).map((name) => join(ROOT, 'node_modules', name))
 const rootManifest = readJson<Manifest>(join(ROOT, 'oclif.manifest.json'))
 const hookList = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat())
+/** The default export of the source file behind a compiled path such as `./lib/hooks/x.js` or [lib, commands, x.js]. */
+async function sourceOf(compiled: string | string[]): Promise<unknown> {
+  const path = [compiled]
+    .flat()
+    .join('/')
+    .replace(/^(\.\/)?lib\//, 'src/')
+    .replace(/\.js$/, '.ts')
+  return ((await import(join(ROOT, path))) as {default: unknown}).default
+}
 
 describe('fast path table agrees with package.json and every manifest', () => {
-  it('runs only root commands, with the aliases the manifest gives them', () => {
-    for (const id of Object.keys(FAST_COMMANDS)) expect(rootManifest.commands, id).to.have.property(id)
+  it('runs only root commands, with the arguments and aliases the manifest gives them', async () => {
+    for (const [id, {args, load}] of Object.entries(FAST_COMMANDS)) {
+      const command = rootManifest.commands[id]
+      expect(command, id).to.not.equal(undefined)
+      expect(args, id).to.equal(command!.strict === false || Object.keys(command!.args ?? {}).length > 0)
+      expect((await load()).default, `${id} loads its command`).to.equal(await sourceOf(command!.relativePath))
+    }
+
     const aliases = Object.values(rootManifest.commands)
       .filter((c) => c.id in FAST_COMMANDS)
       .flatMap((c) => (c.aliases ?? []).map((alias) => [alias, c.id]))
