@@ -65,22 +65,31 @@ const setTiers = (on) => userTiers || TIERS.forEach((flag) => setFlagsFromString
  * Loads lib/fast/bundle.cjs (undefined when the build has not written it). Node's compile cache keeps only what
  * V8 compiles up front, and most of the bundle's functions compile on first call; so the bundle is run through
  * vm.Script with V8's code cache taken after a command has run, which holds those functions too. The cache file
- * names the bundle it belongs to (size and mtime) and the commands whose code it holds; a command it does not hold
- * rewrites it once.
+ * names the bundle it belongs to (inode, size and mtime) and the commands whose code it holds; a command it does
+ * not hold rewrites it once.
  */
 export function loadFastPath(file, cacheDir) {
-  let source
-  let stat
+  let fd
   try {
-    source = fs.readFileSync(file, 'utf8')
-    stat = fs.statSync(file)
+    fd = fs.openSync(file, 'r')
   } catch (error) {
     if (error.code === 'ENOENT') return undefined
     throw error
   }
 
+  // Read and identified through one descriptor: a build that replaces the file meanwhile cannot pair new bytes with
+  // old code (V8 checks the code cache against the source's length only).
+  let source
+  let stat
+  try {
+    stat = fs.fstatSync(fd)
+    source = fs.readFileSync(fd, 'utf8')
+  } finally {
+    fs.closeSync(fd)
+  }
+
   setTiers(false)
-  const bundle = `${stat.size}:${stat.mtimeMs}`
+  const bundle = `${stat.ino}:${stat.size}:${stat.mtimeMs}`
   const cacheFile = cacheDir && join(cacheDir, CODE_CACHE)
   const cached = cacheFile && readCodeCache(cacheFile, bundle)
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {

@@ -70,7 +70,7 @@ describe('launcher start-up: caches and the bundle loader (bin/start-fast.js)', 
     expect(await run(['none'])).to.equal(false)
     expect(existsSync(cacheFile), 'nothing ran: nothing cached').to.equal(false)
     expect(await run(['list'])).to.equal(true)
-    const identity = `${statSync(bundle).size}:${statSync(bundle).mtimeMs}`
+    const identity = `${statSync(bundle).ino}:${statSync(bundle).size}:${statSync(bundle).mtimeMs}`
     expect(header()).to.deep.equal({bundle: identity, commands: ['list']})
     const written = statSync(cacheFile).mtimeMs
     await run(['list'])
