@@ -22,7 +22,11 @@ process.stdout.on('error', (error) => {
 const args = process.argv.slice(2)
 if (['pull', 'clone'].includes(args[0]) && !process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) {
   const execArgv = ['--max-semi-space-size=1', ...process.execArgv]
-  process.execve?.(process.execPath, [process.execPath, ...execArgv, ...process.argv.slice(1)])
+  try {
+    process.execve?.(process.execPath, [process.execPath, ...execArgv, ...process.argv.slice(1)])
+  } catch {
+    // No restart (an unusual platform or a refused exec): the download still works, with a larger young generation.
+  }
 }
 
 const {compileCacheDir, enableCaches, loadFastPath} = await import('./start-fast.js')
