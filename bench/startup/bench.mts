@@ -3,7 +3,7 @@
 // Targets (issue 22): --version <= 0.75x mlx-knife; list --json <= 0.75x on an empty cache and <= 0.2x on 100
 // models; health --json <= 0.5x on 1,000 models; peak RSS <= 60 MB for each.
 // The ratios are medians of run-by-run ratios (the two commands alternate).
-//   scripts/with-node24.sh npx tsx bench/startup/bench.mts [--runs 15]
+//   scripts/with-node24.sh npx tsx bench/startup/bench.mts [--runs 15] [--only health]
 // Needs a built CLI (npm run build) and mlx-knife 2.0.1 in its own venv:
 //   python3 -m venv bench/.venv-mlxk201 && bench/.venv-mlxk201/bin/pip install "mlx[cpu]" mlx-knife==2.0.1
 import {spawnSync} from 'node:child_process'
@@ -15,7 +15,7 @@ import {parseArgs} from 'node:util'
 import {buildCache, mlxChatModelFiles} from '../../test/helpers/fixture-cache.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
-const {values} = parseArgs({options: {runs: {default: '15', type: 'string'}}})
+const {values} = parseArgs({options: {only: {type: 'string'}, runs: {default: '15', type: 'string'}}})
 const runs = Number(values.runs)
 const PEER = join(ROOT, 'bench', '.venv-mlxk201', 'bin', 'mlxk')
 if (!existsSync(PEER)) {
@@ -143,7 +143,7 @@ const fmt = (s: Sample) =>
   `${s.ms.toFixed(1).padStart(7)} ms ${s.cpuMs.toFixed(1).padStart(7)} ms cpu ${s.rssMb.toFixed(1).padStart(6)} MB`
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED')
 let peak = 0
-for (const c of CASES) {
+for (const c of CASES.filter((c) => !values.only || c.name.includes(values.only))) {
   if (!homes.has(c.models)) homes.set(c.models, await home(c.models))
   const {mlxk, peer, ratio} = measurePair(c.args, homes.get(c.models)!, c.check)
   peak = Math.max(peak, mlxk.rssMb)
