@@ -102,9 +102,13 @@ export async function bundleFast(root) {
   return {bytes: code.length, inputs: inputs.length, outfile}
 }
 
-/** [path, mtimeMs] of the bundle's own sources and of @oclif/core's package.json (its version). */
+/**
+ * [path, mtimeMs] of the bundle's own sources, of @oclif/core's package.json (its version) and of the launcher
+ * that loads the bundle (they change together; bin/ is not compiled, so an edit there is live at once).
+ */
 async function stamp(root, inputs) {
   const paths = inputs.filter((p) => !p.includes('node_modules') || p.endsWith('@oclif/core/package.json'))
+  paths.push('bin/run.js', 'bin/start-fast.js')
   return Promise.all(paths.sort().map(async (p) => [p, (await stat(join(root, p))).mtimeMs]))
 }
 
