@@ -18,8 +18,10 @@ const TOP_LEVEL_REQUIRE =
   /^((?:const|var) \w+|exports\.\w+) = ((?:__importDefault|__importStar)\()?require\(("[^"]+")\)(\)?);$/gm
 const PACKAGE_REQUIRE = /\brequire\((["'])(?!node:|\.|debug\1)([^"']+)\1\)/g
 // esbuild's CommonJS form of our own `import … from 'node:…'`: a builtin outside Node's start-up snapshot (fs/promises
-// brings readline and fs watchers along) is compiled when required, so it too waits for first use.
+// brings readline and fs watchers along) is compiled when required, so it too waits for first use. Those Node has
+// loaded before any user code are taken as they are: the proxy would only add a step to every call of fs or path.
 const BUILTIN_REQUIRE = /^(\s*(?:var )?\w+) = require\(("node:[^"]+")\);$/gm
+const LOADED_AT_START = new Set(['"node:fs"', '"node:module"', '"node:path"', '"node:url"', '"node:util"'])
 const PLACEHOLDER = '"__MLXK_FAST_INPUTS__"'
 
 // Defined once at the top of the bundle: the lazy module proxy and the require that resolves like @oclif/core.
@@ -95,7 +97,9 @@ export async function bundleFast(root) {
   const inputs = await stamp(root, Object.keys(result.metafile.inputs))
   const code = result.outputFiles[0].text
     .replace(PLACEHOLDER, JSON.stringify(inputs))
-    .replaceAll(BUILTIN_REQUIRE, (_, lhs, spec) => `${lhs} = __lazy(() => require(${spec}));`)
+    .replaceAll(BUILTIN_REQUIRE, (line, lhs, spec) =>
+      LOADED_AT_START.has(spec) ? line : `${lhs} = __lazy(() => require(${spec}));`,
+    )
   const temp = `${outfile}.${process.pid}.tmp`
   await writeFile(temp, code)
   await rename(temp, outfile)
