@@ -28,6 +28,18 @@ interface ScanView {
   blobSizes: ReadonlyMap<string, number>
   /** Entries of the `snapshots/` directories walked, by absolute path. */
   dirs: ReadonlyMap<string, Dirent[]>
+  /** False for a `sizesOnly` scan: links are stat'ed through, not read, and name no blob. */
+  identify: boolean
+}
+
+export interface ScanOptions {
+  /**
+   * Measure only what judging a snapshot needs: each file's size and whether its link dangles. Every link is then
+   * stat'ed through (one call) instead of read and matched to a blob sized beforehand (two), so the files name no
+   * blob, and the model's diskBytes, which needs every blob sized, is NaN. health takes it; list, show and rm,
+   * which report sizes per blob, do not.
+   */
+  sizesOnly?: boolean
 }
 
 const scanViews = new WeakMap<object, ScanView>()
@@ -111,9 +123,9 @@ export function listModelDirs(root: string): ModelDirEntry[] {
 }
 
 /** The model behind one entry of `listModelDirs`, or null when it is not a directory or cannot be read. */
-export function scanModelDir(root: string, entry: ModelDirEntry): CachedModel | null {
+export function scanModelDir(root: string, entry: ModelDirEntry, options: ScanOptions = {}): CachedModel | null {
   try {
-    return scanModelSync(root, entry.dirName, entry.isDirectory)
+    return scanModelSync(root, entry.dirName, entry.isDirectory, options)
   } catch {
     return null
   }
@@ -133,11 +145,17 @@ export async function scanModel(root: string, dirName: string): Promise<CachedMo
   return scanModelSync(root, dirName, false)
 }
 
-function scanModelSync(root: string, dirName: string, knownDirectory: boolean): CachedModel | null {
+function scanModelSync(
+  root: string,
+  dirName: string,
+  knownDirectory: boolean,
+  options: ScanOptions = {},
+): CachedModel | null {
   const {abs, dir} = modelPaths(root, dirName)
   if (!knownDirectory && !isDirectory(dir)) return null
+  const identify = !options.sizesOnly
   const refs = readRefs(child(dir, 'refs'))
-  const blobs = readBlobs(child(dir, 'blobs'))
+  const blobs = readBlobs(child(dir, 'blobs'), identify)
   const dirs = new Map<string, Dirent[]>()
   // Absolute keys, as listSnapshotFiles walks from the resolved snapshot path.
   const snapshotsDir = child(abs, 'snapshots')
@@ -149,11 +167,11 @@ function scanModelSync(root: string, dirName: string, knownDirectory: boolean): 
     ...snapshot,
     refs: (refsByCommit.get(snapshot.commit) ?? []).sort(byCodePoints),
   }))
-  for (const snapshot of snapshots) scanViews.set(snapshot, {blobSizes: blobs.sizes, dirs})
+  for (const snapshot of snapshots) scanViews.set(snapshot, {blobSizes: blobs.sizes, dirs, identify})
   return {
     dir,
     dirName,
-    diskBytes: blobs.bytes + plainBytes,
+    diskBytes: identify ? blobs.bytes + plainBytes : Number.NaN,
     incompleteBlobs: blobs.incomplete,
     name: dirNameToRepoId(dirName),
     refs,
@@ -199,12 +217,16 @@ function readSnapshotDirs(snapshotsDir: string, list: readonly Dirent[]): Omit<S
   return found.sort((a, b) => byCodePoints(a.commit, b.commit))
 }
 
-function readBlobs(blobsDir: string): {bytes: number; incomplete: IncompleteBlob[]; sizes: Map<string, number>} {
+/** The blobs' sizes and partial downloads; with `sizeAll` false, only the partial downloads are sized. */
+function readBlobs(
+  blobsDir: string,
+  sizeAll = true,
+): {bytes: number; incomplete: IncompleteBlob[]; sizes: Map<string, number>} {
   let bytes = 0
   const incomplete: IncompleteBlob[] = []
   const sizes = new Map<string, number>()
   for (const entry of entries(blobsDir)) {
-    if (!entry.isFile()) continue
+    if (!entry.isFile() || (!sizeAll && !INCOMPLETE.test(entry.name))) continue
     let size = 0
     try {
       size = lstatSync(child(blobsDir, entry.name)).size
@@ -277,7 +299,8 @@ export function listSnapshotFilesSync(
       if (entry.isDirectory()) {
         walk(absPath, `${path}/`)
       } else if (entry.isSymbolicLink()) {
-        const file = describeLink(absPath, path, blobsDir, view?.blobSizes)
+        const file =
+          view?.identify === false ? statLink(absPath, path) : describeLink(absPath, path, blobsDir, view?.blobSizes)
         if (file) files.push(file)
       } else if (entry.isFile()) {
         files.push({absPath, blob: null, dangling: false, path, size: fileSize(absPath)})
@@ -306,6 +329,11 @@ function describeLink(
   // A link straight to a regular blob the scan just sized needs no stat of its own.
   const known = blob === null ? undefined : blobSizes?.get(blob)
   if (known !== undefined) return {absPath, blob, dangling: false, path, size: known}
+  return statLink(absPath, path, blob)
+}
+
+/** A link's file as what it points to says: its size, dangling when nothing is there, none for a directory. */
+function statLink(absPath: string, path: string, blob: null | string = null): null | SnapshotFile {
   try {
     const info = statSync(absPath)
     // A link to a directory is not a file of the snapshot; Python never writes one.

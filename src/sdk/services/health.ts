@@ -46,9 +46,10 @@ export async function checkHealth(options: {pattern?: string; root: string}): Pr
     }
   } else {
     // Each model is scanned just before it is described, and only its entry kept, so a large cache is never
-    // held in memory as scanned directories and parsed configs all at once.
+    // held in memory as scanned directories and parsed configs all at once. An entry reports no blob or disk
+    // sizes, so the scan measures only what the verdict needs.
     const found = await mapLimit(listModelDirs(options.root), 16, async (d) => {
-      const cached = scanModelDir(options.root, d)
+      const cached = scanModelDir(options.root, d, {sizesOnly: true})
       return cached ? entryOf(await describeModel(cached, {supported})) : null
     })
     entries = found.filter((e): e is HealthEntry => e !== null)

@@ -253,6 +253,32 @@ describe('cache/scan', () => {
       expect(paths(listSnapshotFilesSync(fresh.snapshots[0]!, {reuseScan: true}))).to.include('new.txt')
     })
 
+    it('a sizesOnly scan lists the same files, sizes and dangling links, naming no blob', async () => {
+      const root = await buildCache([
+        {
+          incomplete: [{bytes: 7}],
+          repoId: 'org/m',
+          revisions: [{files: {'a/deep/x.json': '{}', 'b.txt': 'bb', 'model.safetensors': {size: 32}}}],
+        },
+      ])
+      const dir = modelDirOf(root, 'org/m')
+      const snapshotDir = join(dir, 'snapshots', fixtureCommit('org/m', 0))
+      await symlink(join(dir, 'blobs', 'absent'), join(snapshotDir, 'gone.bin'))
+      await symlink('../../blobs/../blobs/extra', join(snapshotDir, 'odd.txt'))
+      await writeFile(join(dir, 'blobs', 'extra'), 'xyz')
+      await symlink(tempCacheRoot(), join(snapshotDir, 'a-dir-link'))
+      await writeFile(join(snapshotDir, 'plain.txt'), 'plain')
+      const [entry] = listModelDirs(root)
+      const full = scanModelDir(root, entry!)!
+      const sizes = scanModelDir(root, entry!, {sizesOnly: true})!
+      const files = (model: CachedModel) => listSnapshotFilesSync(model.snapshots[0]!, {reuseScan: true})
+      const fullFiles = files(full)
+      expect(files(sizes)).to.deep.equal(fullFiles.map((f) => ({...f, blob: null})))
+      expect(sizes.incompleteBlobs).to.deep.equal(full.incompleteBlobs)
+      expect({...sizes, diskBytes: 0, snapshots: []}).to.deep.equal({...full, diskBytes: 0, snapshots: []})
+      expect(sizes.diskBytes, 'not measured').to.be.NaN
+    })
+
     it('returns [] for a missing snapshot directory', async () => {
       expect(await listSnapshotFiles({dir: join(tempCacheRoot(), 'x', 'snapshots', 'y')})).to.deep.equal([])
     })
