@@ -9,12 +9,19 @@ export const root = new URL('../..', import.meta.url).pathname
 export const python = join(root, 'python-runtime', '.venv', 'bin', 'python')
 const tinyBpe = join(root, 'test/fixtures/models/tiny-qwen2-bpe')
 
-/** The ~100M random-weight model under `work`, imported into the hub cache `hub` as `id`. */
+/** A model folder imported into the hub cache `hub` as `id`: `{dir, id, snapshot}` (mlx_lm.server loads `snapshot`). */
+export async function importModel(dir, hub, id) {
+  const {importFolder} = await import(join(root, 'lib/sdk/cache/import-folder.js'))
+  return {dir, id, snapshot: (await importFolder({folder: dir, repoId: id, root: hub})).snapshotDir}
+}
+
+export const tinyModel = (hub) => importModel(tinyBpe, hub, 'bench/tiny-qwen2-bpe')
+
+/** The ~100M random-weight model written under `work` and imported into `hub`. */
 export async function randomModel(work, hub, id = 'bench/random-100m') {
   const dir = join(work, 'random-100m')
   execFileSync(python, [join(root, 'bench/runtime/make_random_model.py'), tinyBpe, dir], {stdio: ['ignore', 'ignore', 'inherit']})
-  const {importFolder} = await import(join(root, 'lib/sdk/cache/import-folder.js'))
-  return {dir, id, snapshot: (await importFolder({folder: dir, repoId: id, root: hub})).snapshotDir}
+  return importModel(dir, hub, id)
 }
 
 export function percentile(xs, p) {

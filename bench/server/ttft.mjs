@@ -9,15 +9,14 @@
 //   scripts/with-node24.sh node bench/server/ttft.mjs [--model tiny|small] [--requests 30] [--shared-prefix]
 // `small` is a 3M-parameter random qwen2 (make_random_model.py at hidden 256, 4 layers); `--shared-prefix` makes
 // consecutive prompts share all but their last words, so both prompt caches reuse most of the prompt.
-import {execFileSync, spawn} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {mkdtempSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {setTimeout as delay} from 'node:timers/promises'
 import {parseArgs} from 'node:util'
 
-const root = new URL('../..', import.meta.url).pathname
+import {importModel, python, root, startMlxk, startMlxLm, stop, streamChat} from '../lib/servers.mjs'
+
 const {values} = parseArgs({
   options: {
     model: {default: 'small', type: 'string'},
@@ -25,8 +24,6 @@ const {values} = parseArgs({
     'shared-prefix': {default: false, type: 'boolean'},
   },
 })
-const python = join(root, 'python-runtime', '.venv', 'bin', 'python')
-const {importFolder} = await import(join(root, 'lib/sdk/cache/import-folder.js'))
 const {RuntimeClient} = await import(join(root, 'lib/sdk/runtime/index.js'))
 
 const work = mkdtempSync(join(tmpdir(), 'mlxk-ttft-bench-'))
@@ -39,68 +36,13 @@ if (values.model === 'small') {
 }
 
 const hub = join(work, 'hub')
-const snapshot = (await importFolder({folder: modelDir, repoId: 'bench/model', root: hub})).snapshotDir
+const model = await importModel(modelDir, hub, 'bench/model')
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const prompt = (i) => (values['shared-prefix'] ? `Tell me a story, number ${i}.` : `${i}: tell me a story.`)
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const {port} = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-async function start(who) {
-  const port = await freePort()
-  const url = `http://127.0.0.1:${port}`
-  const child =
-    who === 'peer'
-      ? spawn(python, ['-m', 'mlx_lm.server', '--model', snapshot, '--port', String(port)], {stdio: 'ignore'})
-      : spawn(process.execPath, [join(root, 'bin/run.js'), 'serve', '--port', String(port), '--model', 'bench/model'], {
-          env: {...process.env, HF_HUB_CACHE: hub, MLXK_ALPHA: 'server'},
-          stdio: 'ignore',
-        })
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${who} exited ${child.exitCode}`)
-    const ok = await fetch(`${url}/v1/models`).then((r) => r.ok, () => false)
-    if (ok) return {child, model: who === 'peer' ? snapshot : 'bench/model', url}
-    await delay(100)
-  }
-}
-
-/** One streamed chat request; TTFT is the first chunk with content (a role-only chunk does not count). */
-async function viaHttp(server, i) {
-  const started = performance.now()
-  const response = await fetch(`${server.url}/v1/chat/completions`, {
-    body: JSON.stringify({
-      max_tokens: 8,
-      messages: [{content: prompt(i), role: 'user'}],
-      model: server.model,
-      stream: true,
-      temperature: 0,
-    }),
-    headers: {'Content-Type': 'application/json'},
-    method: 'POST',
-  })
-  let first
-  let buffer = ''
-  const decoder = new TextDecoder()
-  for await (const chunk of response.body) {
-    buffer += decoder.decode(chunk, {stream: true})
-    let cut
-    while ((cut = buffer.indexOf('\n\n')) !== -1) {
-      const line = buffer.slice(0, cut).trim()
-      buffer = buffer.slice(cut + 2)
-      if (!line.startsWith('data: ') || line === 'data: [DONE]') continue
-      const choice = JSON.parse(line.slice(6)).choices?.[0]
-      if (choice?.delta?.content || choice?.finish_reason) first ??= performance.now()
-    }
-  }
-
-  return first - started
-}
+/** One streamed chat request's client TTFT in ms: to the first chunk with content. */
+const viaHttp = async (server, i) =>
+  (await streamChat(server, [{content: prompt(i), role: 'user'}], 8)).ttft_s * 1000
 
 async function viaClient(client, i) {
   const started = performance.now()
@@ -117,8 +59,8 @@ async function viaClient(client, i) {
   return {first: first ?? performance.now() - started, start: startEvent, worker: done.timing.ttft_s * 1000}
 }
 
-const ours = await start('ours')
-const peer = await start('peer')
+const ours = await startMlxk(model, hub)
+const peer = await startMlxLm(model)
 const client = await RuntimeClient.start({python})
 try {
   await client.load({modelId: 'bench', modelPath: modelDir})
@@ -141,5 +83,5 @@ try {
   )
 } finally {
   await client.close()
-  for (const s of [ours, peer]) s.child.kill('SIGTERM')
+  await Promise.all([stop(ours), stop(peer)])
 }
