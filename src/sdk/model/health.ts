@@ -8,6 +8,8 @@ import type {HealthVerdict, ModelKind} from './types.js'
 export interface HealthInput {
   /** Snapshot directory (absolute). */
   dir: string
+  /** The scan that listed `files` found `dir` a moment ago, so it is not looked up again. */
+  dirSeen?: boolean
   files: readonly SnapshotFile[]
   /** Leftover `.incomplete` blobs of the model (they live in `blobs/`, outside the snapshot). */
   incompleteBlobs?: readonly IncompleteBlob[]
@@ -96,7 +98,7 @@ function partialsOf(blobs: readonly IncompleteBlob[]): null | PartialDownload {
 }
 
 function firstProblem(input: HealthInput): HealthProblem | {healthy: string} {
-  if (!isDirectory(input.dir)) return {code: 'path_missing', reason: 'Model path does not exist'}
+  if (!input.dirSeen && !isDirectory(input.dir)) return {code: 'path_missing', reason: 'Model path does not exist'}
 
   const dangling = input.files.filter((f) => f.dangling).map((f) => f.path)
   if (dangling.length > 0)

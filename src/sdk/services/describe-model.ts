@@ -59,6 +59,8 @@ export async function describeModel(
   const inspection = inspectSnapshot({dir: snapshot.dir, files, name: model.name, reader})
   const health = checkSnapshotHealth({
     dir: snapshot.dir,
+    // Every snapshot comes from a scan, which keeps only directories.
+    dirSeen: true,
     files,
     incompleteBlobs: model.incompleteBlobs,
     modelType: inspection.modelType,
