@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {compareCodePoints} from './order.js'
@@ -27,9 +27,11 @@ export async function readTreesJson(modelDir: string, commit: string): Promise<E
     return null
   }
 
+  // Read in place, as the scan reads (see scan.ts): one small file per model, which a listing of a thousand would
+  // otherwise queue on the thread pool one promise at a time.
   let data: unknown
   try {
-    data = JSON.parse(await readFile(join(modelDir, 'trees', `${commit}.json`), 'utf8'))
+    data = JSON.parse(readFileSync(join(modelDir, 'trees', `${commit}.json`), 'utf8'))
   } catch {
     return null
   }
