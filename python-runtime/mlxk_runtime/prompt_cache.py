@@ -3,7 +3,7 @@
 Per loaded model, mlx-lm's `LRUPromptCache` keeps the KV caches of finished and cancelled generations, keyed by
 the tokens each one holds (prompt plus generated). A new generation starts from a copy of the entry that shares
 the longest token prefix with its prompt, trimmed back to where the two diverge, and prefills only the rest. The
-bound is bytes only: entries are evicted least recently used first until the model's cache fits.
+bound is bytes only: the least recently added entries are evicted first until the model's cache fits.
 """
 
 from __future__ import annotations
