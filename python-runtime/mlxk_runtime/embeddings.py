@@ -13,6 +13,7 @@ from .embedding_config import EmbeddingConfig, declares_embedding, read_embeddin
 from .encoder import ENCODER_TYPES
 from .errors import WorkerError, bad_request
 from .model_checks import read_model_config
+from .model_loading import check_model_dir, loaded_fields
 
 # One forward pass holds at most this many tokens (padding included); longer requests run in several.
 BATCH_TOKENS = 8192
@@ -50,23 +51,15 @@ class EmbeddingModel:
 
     def describe(self, already_loaded: bool = False) -> dict[str, Any]:
         return {
-            "model_id": self.model_id,
-            "model_path": self.model_path,
-            "load_time_s": round(self.load_time_s, 4),
-            "memory_bytes": self.memory_bytes,
-            "context_length": self.settings.max_length,
-            "model_type": self.model_type,
+            **loaded_fields(self, self.settings.max_length, already_loaded),
             "eos_token_ids": [],
             "is_reasoning": False,
-            "already_loaded": already_loaded,
             "kind": "embedding",
             "embedding": {**self.settings.describe(), "dimensions": self.dimensions},
         }
 
 
 def load_embedding_model(model_path_str: str, model_id: str, supported: set[str]) -> EmbeddingModel:
-    from .model_loading import check_model_dir
-
     # Encoders are ours, decoders must be an architecture mlx-lm has; the safety checks are the same.
     model_path, config, model_type = check_model_dir(model_path_str, supported | set(ENCODER_TYPES))
     settings = read_embedding_config(model_path, config)

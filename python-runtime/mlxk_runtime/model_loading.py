@@ -27,6 +27,19 @@ THINK_START = "<think>"
 THINK_END = "</think>"
 
 
+def loaded_fields(model: Any, context_length: int, already_loaded: bool) -> dict[str, Any]:
+    """The `loaded` event's fields that every kind of model reports (§2.2), in one place."""
+    return {
+        "model_id": model.model_id,
+        "model_path": model.model_path,
+        "load_time_s": round(model.load_time_s, 4),
+        "memory_bytes": model.memory_bytes,
+        "context_length": context_length,
+        "model_type": model.model_type,
+        "already_loaded": already_loaded,
+    }
+
+
 @dataclass
 class LoadedModel:
     model_id: str
@@ -44,15 +57,9 @@ class LoadedModel:
 
     def describe(self, already_loaded: bool = False) -> dict[str, Any]:
         return {
-            "model_id": self.model_id,
-            "model_path": self.model_path,
-            "load_time_s": round(self.load_time_s, 4),
-            "memory_bytes": self.memory_bytes,
-            "context_length": self.context_length,
-            "model_type": self.model_type,
+            **loaded_fields(self, self.context_length, already_loaded),
             "eos_token_ids": self.eos_token_ids,
             "is_reasoning": self.is_reasoning,
-            "already_loaded": already_loaded,
             "kind": "generation",
             "tool_calling": self.tool_calling(),
             **self.extra,

@@ -16,6 +16,7 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from ..embeddings import pad_batch, pool, unit
 from .embedding_specs import TOPICS, EmbedderSpec
 from .model_writer import write_json
+from .tokenizer_build import added_tokens_decoder
 
 BERT_SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 QWEN_SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
@@ -168,17 +169,7 @@ def train(spec: EmbedderSpec, tok: Tokenizer, config: dict[str, Any], budget_s: 
 def tokenizer_files(spec: EmbedderSpec, tok: Tokenizer, out: Path) -> None:
     (out / "tokenizer.json").write_text(tok.to_str(pretty=True) + "\n", encoding="utf-8")
     specials = BERT_SPECIALS if spec.tokenizer_kind == "wordpiece" else QWEN_SPECIALS
-    added = {
-        str(tok.token_to_id(t)): {
-            "content": t,
-            "lstrip": False,
-            "normalized": False,
-            "rstrip": False,
-            "single_word": False,
-            "special": True,
-        }
-        for t in specials
-    }
+    added = added_tokens_decoder(tok, specials)
     config: dict[str, Any] = {"added_tokens_decoder": added, "model_max_length": spec.max_seq_length}
     if spec.tokenizer_kind == "wordpiece":
         vocab = sorted(tok.get_vocab().items(), key=lambda kv: kv[1])

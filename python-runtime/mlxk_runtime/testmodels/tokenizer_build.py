@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -107,18 +108,23 @@ def train_tokenizer(spec: ModelSpec) -> Tokenizer:
     return train_spm_byte_fallback(spec)
 
 
-def tokenizer_config(spec: ModelSpec, tok: Tokenizer) -> dict[str, Any]:
-    added = {
+def added_tokens_decoder(tok: Tokenizer, tokens: Iterable[str], plain: Collection[str] = ()) -> dict[str, Any]:
+    """tokenizer_config.json's `added_tokens_decoder` as transformers writes it; `plain` ones are not special."""
+    return {
         str(tok.token_to_id(t)): {
             "content": t,
             "lstrip": False,
             "normalized": False,
             "rstrip": False,
             "single_word": False,
-            "special": t not in PLAIN_TOKENS,
+            "special": t not in plain,
         }
-        for t in spec.special_tokens
+        for t in tokens
     }
+
+
+def tokenizer_config(spec: ModelSpec, tok: Tokenizer) -> dict[str, Any]:
+    added = added_tokens_decoder(tok, spec.special_tokens, PLAIN_TOKENS)
     return {
         "tokenizer_class": "PreTrainedTokenizerFast",
         "added_tokens_decoder": added,
